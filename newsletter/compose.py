@@ -1,0 +1,131 @@
+"""digests/*.yaml + chunks -> Issue; finding the issue an editor asked for."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import fields as f
+from .content import CONTENT_DIR
+from .errors import IssueError, NotFoundError, Problem
+from .fields import FieldReader
+from .models import Chunk, Issue, IssueEntry
+from .yamlsource import load_yaml
+
+DIGESTS_DIR = "digests"
+ISSUE_FIELDS = ("number", "date", "subject", "preheader", "intro", "chunks", "template")
+_TEMPLATE_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+def load_issues(root: Path, chunks: dict[str, Chunk], templates: set[str]) -> list[Issue]:
+    """Every issue under `root/digests`, by number; raise IssueError listing every problem."""
+    problems: list[Problem] = []
+    issues = []
+    for path in sorted((root / DIGESTS_DIR).glob("*.yaml")):
+        issue = read_issue(path, chunks, templates, problems)
+        if issue is not None:
+            issues.append(issue)
+    by_number: dict[int, Issue] = {}
+    for issue in issues:
+        if issue.number in by_number:
+            other = by_number[issue.number].path.name
+            problems.append(Problem(issue.path, 1, "number",
+                                    f"{issue.number} is also the number of {other}",
+                                    "give each issue its own number"))
+        by_number[issue.number] = issue
+    if problems:
+        raise IssueError(problems)
+    return sorted(issues, key=lambda issue: issue.number)
+
+
+def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
+               problems: list[Problem]) -> Issue | None:
+    """Parse one issue file and resolve its chunk ids, appending its problems."""
+    found: list[Problem] = []
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, None, None, f"is not UTF-8 text ({exc.reason})",
+                                "save the file as UTF-8"))
+        return None
+    doc, yaml_problems = load_yaml(source, path)
+    found += yaml_problems
+    if doc is None:
+        problems.extend(found)
+        return None
+    r = FieldReader(doc, found)
+    r.reject_unknown(ISSUE_FIELDS)
+    values = {
+        "number": r.required("number", f.positive_int),
+        "date": r.required("date", f.iso_date),
+        "subject": r.required("subject", f.header_text(200)),
+        "preheader": r.required("preheader", f.text(200)),
+        "intro": r.required("intro", f.text(5000, multiline=True)),
+        "template": r.optional("template", f.text(60), "digest"),
+    }
+    template = values["template"]
+    known = template in templates and _TEMPLATE_NAME.fullmatch(template or "")
+    if template is not None and not known:
+        available = ", ".join(sorted(templates)) or "none"
+        r.fail(("template",), f"{template!r} is not a template in templates/",
+               f"use one of: {available} (each needs NAME.mjml.j2 and NAME.txt.j2)")
+        values["template"] = None
+    entries = _read_entries(r, chunks)
+    problems.extend(found)
+    if found or any(value is None for value in values.values()) or entries is None:
+        return None
+    return Issue(id=path.stem, path=path, entries=entries, **values)
+
+
+def _read_entries(r: FieldReader, chunks: dict[str, Chunk]) -> tuple[IssueEntry, ...] | None:
+    raw = r.data.get("chunks")
+    if not isinstance(raw, list) or not raw:
+        r.fail(("chunks",), "must list at least one chunk id",
+               "add '- id: <chunk-id>' lines, one per content/<chunk-id>.md")
+        return None
+    entries: list[IssueEntry] = []
+    seen: set[str] = set()
+    ok = True
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            item = {"id": item}
+        item_reader = FieldReader(r.doc, r.problems, r.prefix + ("chunks", index), item)
+        item_reader.reject_unknown(("id", "note"))
+        chunk_id = item_reader.required("id", f.text(120))
+        note = item_reader.optional("note", f.text(600))
+        if chunk_id is None:
+            ok = False
+            continue
+        chunk_file = r.doc.path.parent.parent / CONTENT_DIR / f"{chunk_id}.md"
+        if chunk_id not in chunks and chunk_file.exists():
+            item_reader.fail(("id",), f"chunk {chunk_id!r} has errors of its own",
+                             f"fix content/{chunk_id}.md first")
+            ok = False
+            continue
+        if chunk_id not in chunks:
+            item_reader.fail(("id",),
+                             f"unknown chunk {chunk_id!r}: there is no content/{chunk_id}.md",
+                             "check the spelling against the file names in content/")
+            ok = False
+            continue
+        if chunk_id in seen:
+            item_reader.fail(("id",), f"chunk {chunk_id!r} is listed twice", "keep one of them")
+            ok = False
+            continue
+        seen.add(chunk_id)
+        entries.append(IssueEntry(chunks[chunk_id], note))
+    return tuple(entries) if ok else None
+
+
+def find_issue(issues: list[Issue], ref: str | None) -> Issue:
+    """The issue named by id (file stem) or number; the latest by number when `ref` is None."""
+    if not issues:
+        raise NotFoundError("there are no issues in digests/",
+                            "write digests/<id>.yaml (see README, 'Issue files')")
+    if ref is None:
+        return issues[-1]
+    for issue in issues:
+        if issue.id == ref or (ref.isdigit() and issue.number == int(ref)):
+            return issue
+    known = ", ".join(f"{issue.number} ({issue.id})" for issue in issues)
+    raise NotFoundError(f"no issue {ref!r}", f"name one by number or id: {known}")

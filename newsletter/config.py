@@ -1,0 +1,248 @@
+"""newsletter.yaml -> typed settings, every bad key reported before stopping."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from . import fields as f
+from .errors import ConfigError, Problem
+from .fields import FieldReader, Invalid
+from .yamlsource import load_yaml
+
+CONFIG_FILE = "newsletter.yaml"
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    email: str
+
+    @property
+    def domain(self) -> str:
+        return self.email.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True)
+class ListId:
+    name: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Signup:
+    subscribe_subject: str
+    subscribe_body: str
+    unsubscribe_subject: str
+    unsubscribe_body: str
+
+
+@dataclass(frozen=True)
+class Cadence:
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class Palette:
+    background: str
+    surface: str
+    text: str
+    muted: str
+    accent: str
+    accent_text: str
+    warning_background: str
+    warning_text: str
+    border: str
+
+
+@dataclass(frozen=True)
+class Brand:
+    font_stack: str
+    heading_font_stack: str
+    light: Palette
+    dark: Palette
+
+
+@dataclass(frozen=True)
+class CrisisLine:
+    label: str
+    where: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Footer:
+    crisis_intro: str
+    crisis_lines: tuple[CrisisLine, ...]
+    helpline_directory: Link
+    disclaimer: str
+    why_you_get_this: str
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    name: str
+    language: str
+    site_url: str
+    sender: Sender
+    reply_to: str
+    list_id: ListId
+    signup: Signup
+    cadence: Cadence
+    brand: Brand
+    footer: Footer
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate `root/newsletter.yaml`; raise ConfigError listing every problem."""
+    path = root / CONFIG_FILE
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(path, None, None, "not found",
+                                   "run from the project folder, or pass --project DIR")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(path, None, None, f"cannot be read: {exc}",
+                                   "save it as UTF-8 text")]) from None
+    doc, problems = load_yaml(source, path)
+    if doc is None:
+        raise ConfigError(problems)
+    config = _read(FieldReader(doc, problems), path)
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
+
+
+_TOP = ("name", "language", "site_url", "sender", "reply_to", "list_id", "signup", "cadence",
+        "brand", "footer")
+
+
+def _read(r: FieldReader, path: Path) -> Config | None:
+    r.reject_unknown(_TOP)
+    values = {
+        "name": r.required("name", f.header_text(60)),
+        "language": r.required("language", _language),
+        "site_url": r.required("site_url", f.https_url),
+        "sender": _read_sender(r.section("sender")),
+        "reply_to": r.required("reply_to", f.email_address),
+        "list_id": _read_simple(r.section("list_id"), ListId, {"name": f.header_text(80),
+                                                                 "id": _list_id}),
+        "signup": _read_simple(r.section("signup"), Signup, {
+            "subscribe_subject": f.header_text(120), "subscribe_body": f.text(1000, multiline=True),
+            "unsubscribe_subject": f.header_text(120),
+            "unsubscribe_body": f.text(1000, multiline=True)}),
+        "cadence": _read_cadence(r.section("cadence")),
+        "brand": _read_brand(r.section("brand")),
+        "footer": _read_footer(r.section("footer")),
+    }
+    if any(value is None for value in values.values()):
+        return None
+    return Config(path=path, **values)
+
+
+def _read_simple(r: FieldReader | None, cls: type, converters: dict) -> object | None:
+    """Read a section whose keys map one to one onto the fields of `cls`."""
+    if r is None:
+        return None
+    r.reject_unknown(converters)
+    values = {key: r.required(key, convert) for key, convert in converters.items()}
+    if any(value is None for value in values.values()):
+        return None
+    return cls(**values)
+
+
+def _read_sender(r: FieldReader | None) -> Sender | None:
+    return _read_simple(r, Sender, {"name": f.header_text(60), "email": f.email_address})
+
+
+def _read_cadence(r: FieldReader | None) -> Cadence | None:
+    cadence = _read_simple(r, Cadence, {"min_days": f.positive_int, "max_days": f.positive_int})
+    if cadence is not None and cadence.min_days > cadence.max_days:
+        r.fail(("max_days",), f"({cadence.max_days}) is less than min_days ({cadence.min_days})",
+               "the site promises 14 to 28 days")
+        return None
+    return cadence
+
+
+def _read_brand(r: FieldReader | None) -> Brand | None:
+    if r is None:
+        return None
+    r.reject_unknown(("font_stack", "heading_font_stack", "light", "dark"))
+    palette = {field.name: f.colour for field in fields(Palette)}
+    values = {
+        "font_stack": r.required("font_stack", _font_stack),
+        "heading_font_stack": r.required("heading_font_stack", _font_stack),
+        "light": _read_simple(r.section("light"), Palette, palette),
+        "dark": _read_simple(r.section("dark"), Palette, palette),
+    }
+    if any(value is None for value in values.values()):
+        return None
+    return Brand(**values)
+
+
+def _read_footer(r: FieldReader | None) -> Footer | None:
+    if r is None:
+        return None
+    r.reject_unknown(("crisis_intro", "crisis_lines", "helpline_directory", "disclaimer",
+                      "why_you_get_this"))
+    lines = []
+    raw_lines = r.data.get("crisis_lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        r.fail(("crisis_lines",), "must list at least one crisis line",
+               "every email must carry the crisis lines; see README")
+    else:
+        for index, item in enumerate(raw_lines):
+            line_reader = FieldReader(r.doc, r.problems, r.prefix + ("crisis_lines", index), item)
+            line = _read_simple(line_reader, CrisisLine, {
+                "label": f.text(40), "where": f.text(60), "href": _phone_href})
+            lines.append(line)
+    values = {
+        "crisis_intro": r.required("crisis_intro", f.text(200)),
+        "crisis_lines": tuple(lines) if lines and None not in lines else None,
+        "helpline_directory": _read_simple(r.section("helpline_directory"), Link,
+                                           {"label": f.text(80), "url": f.https_url}),
+        "disclaimer": r.required("disclaimer", f.text(500)),
+        "why_you_get_this": r.required("why_you_get_this", f.text(300)),
+    }
+    if any(value is None for value in values.values()):
+        return None
+    return Footer(**values)
+
+
+def _language(value: object) -> str:
+    value = f.text(20)(value)
+    if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
+        raise Invalid(f"must be a language tag like en or en-GB, got {value!r}", "for example en")
+    return value
+
+
+def _list_id(value: object) -> str:
+    value = f.text(200)(value)
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+        raise Invalid(f"must look like a domain name (RFC 2919), got {value!r}",
+                      "for example newsletter.mindshape.io")
+    return value
+
+
+def _font_stack(value: object) -> str:
+    value = f.text(300)(value)
+    if any(c in value for c in "<>;{}\\") or "url(" in value.lower():
+        raise Invalid("may list font names only", "for example: Georgia, 'Times New Roman', serif")
+    return value
+
+
+def _phone_href(value: object) -> str:
+    value = f.text(100)(value)
+    if not re.fullmatch(r"(tel|sms):\+?[0-9]+", value):
+        raise Invalid(f"must be a tel: or sms: link with digits only, got {value!r}",
+                      "for example tel:116123")
+    return value

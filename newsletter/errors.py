@@ -1,0 +1,80 @@
+"""The error family: every failure the editor can fix carries where it is and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one input file, with the place and a way to fix it."""
+
+    path: Path | str
+    line: int | None
+    field: str | None
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        shown = display_path(self.path)
+        place = shown if self.line is None else f"{shown}:{self.line}"
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{place}: {what}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the editor would type it: relative to the current folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+class NewsletterError(Exception):
+    """Base of every error the CLI turns into 'Error: ...' lines and a non-zero exit."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        """The messages to show, one per problem, each with its hint."""
+        return [self.message + (f" (hint: {self.hint})" if self.hint else "")]
+
+
+class ValidationError(NewsletterError):
+    """Input files are wrong; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the input files")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ContentError(ValidationError):
+    """A content chunk (content/*.md) is invalid."""
+
+
+class ConfigError(ValidationError):
+    """newsletter.yaml is invalid."""
+
+
+class IssueError(ValidationError):
+    """An issue file (digests/*.yaml) is invalid or names what does not exist."""
+
+
+class NotFoundError(NewsletterError):
+    """Something the editor asked for by name does not exist."""
+
+
+class RenderError(NewsletterError):
+    """A template failed to render or compile; the message names the template."""
+
+
+class OutputError(NewsletterError):
+    """Writing the output failed (permissions, full disk)."""

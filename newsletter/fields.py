@@ -1,0 +1,215 @@
+"""Typed reading of YAML mappings that collects every problem instead of stopping at the first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from .errors import Problem
+from .yamlsource import Key, YamlDocument, dotted
+
+T = TypeVar("T")
+
+_MISSING = object()
+
+
+class Invalid(Exception):
+    """Raised by a converter: what is wrong with a value, and how to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class FieldReader:
+    """Reads the keys of one mapping in a YAML document, recording problems with their lines."""
+
+    def __init__(self, doc: YamlDocument, problems: list[Problem], prefix: Key = (),
+                 data: Any = _MISSING) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.prefix = prefix
+        self.data = doc.data if data is _MISSING else data
+        if not isinstance(self.data, dict):
+            self.fail((), "must be a mapping of 'key: value' lines",
+                      "see README for the expected keys")
+            self.data = {}
+
+    def fail(self, key: Key, message: str, hint: str = "") -> None:
+        full = self.prefix + key
+        self.problems.append(Problem(self.doc.path, self.doc.line_of(full),
+                                     dotted(full) or None, message, hint))
+
+    def required(self, key: str, convert: Callable[[Any], T]) -> T | None:
+        if key not in self.data or self.data[key] is None:
+            self.fail((key,), "is required", f"add a '{key}:' line")
+            return None
+        return self._convert(key, convert)
+
+    def optional(self, key: str, convert: Callable[[Any], T], default: T | None = None) -> T | None:
+        if key not in self.data or self.data[key] is None:
+            return default
+        return self._convert(key, convert)
+
+    def _convert(self, key: str, convert: Callable[[Any], T]) -> T | None:
+        try:
+            return convert(self.data[key])
+        except Invalid as exc:
+            self.fail((key,), exc.message, exc.hint)
+            return None
+
+    def section(self, key: str, required: bool = True) -> FieldReader | None:
+        """A reader for a nested mapping, or None (with a problem if it was required)."""
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail((key,), "is required", f"add a '{key}:' section")
+            return None
+        if not isinstance(value, dict):
+            self.fail((key,), "must be a mapping of 'key: value' lines", "indent its keys under it")
+            return None
+        return FieldReader(self.doc, self.problems, self.prefix + (key,), value)
+
+    def reject_unknown(self, known: Iterable[str]) -> None:
+        known = list(known)
+        for key in self.data:
+            if key not in known:
+                self.fail((str(key),), "is not a known field",
+                          "remove it or fix its spelling; known fields: " + ", ".join(known))
+
+
+# Converters: each takes a raw YAML value and returns a typed one or raises Invalid.
+
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _no_control_characters(value: str, *, multiline: bool) -> None:
+    for char in value:
+        if char in "\n\t" and multiline:
+            continue
+        if unicodedata.category(char) == "Cc" or (not multiline and _LINE_BREAKS.match(char)) \
+                or char in "\u2028\u2029":
+            raise Invalid(f"contains a control character or line break ({char!r})",
+                          "remove it; write the value on one line" if not multiline
+                          else "remove the invisible character")
+
+
+def text(max_length: int | None = None, multiline: bool = False) -> Callable[[Any], str]:
+    """A non-empty string (YAML numbers and dates are refused, not silently stringified)."""
+
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"must be text, got {_describe(value)}", "put the value in quotes")
+        value = value.strip()
+        if not value:
+            raise Invalid("is empty", "write a value or remove the line")
+        _no_control_characters(value, multiline=multiline)
+        if max_length is not None and len(value) > max_length:
+            raise Invalid(f"is {len(value)} characters long, over the limit of {max_length}",
+                          "shorten it")
+        return value
+
+    return convert
+
+
+def header_text(max_length: int | None = None) -> Callable[[Any], str]:
+    """Text that ends up in a mail header: one line, and nothing a mail reader would decode."""
+    base = text(max_length)
+
+    def convert(value: Any) -> str:
+        value = base(value)
+        if re.search(r"=\?[^?]*\?[bBqQ]\?", value):
+            raise Invalid("contains '=?...?' which mail programs decode as an encoded word",
+                          "rephrase without the '=?' sequence")
+        return value
+
+    return convert
+
+
+def https_url(value: Any) -> str:
+    value = text()(value)
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc:
+        raise Invalid(f"must be an absolute https:// address, got {value!r}",
+                      "use the full address, starting with https://")
+    if any(c.isspace() for c in value):
+        raise Invalid("contains a space", "percent-encode spaces as %20")
+    return value
+
+
+def iso_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Invalid(f"must be a date as YYYY-MM-DD, got {value!r}", "for example 2026-11-17")
+
+
+def choice(options: Iterable[str]) -> Callable[[Any], str]:
+    options = tuple(options)
+
+    def convert(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"must be one of {', '.join(options)}; got {value!r}",
+                          "pick one of the listed values")
+        return value
+
+    return convert
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list, got {_describe(value)}",
+                      "write it as [a, b] or as '- a' lines")
+    return tuple(text()(item) for item in value)
+
+
+def positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(f"must be a whole number of at least 1, got {value!r}", "for example 3")
+    return value
+
+
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def email_address(value: Any) -> str:
+    value = text()(value)
+    if not _ADDRESS.match(value):
+        raise Invalid(f"must be a plain address like team@mindshape.io, got {value!r}",
+                      "write only the address; the display name has its own field")
+    return value
+
+
+def colour(value: Any) -> str:
+    value = text()(value)
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise Invalid(f"must be a colour as #rrggbb, got {value!r}", "for example #5b4b8a")
+    return value.lower()
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"a date ({value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

@@ -1,0 +1,75 @@
+"""The pipeline's values: chunks, issues and rendered issues, all immutable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = {
+    "research-breakdown": "Research breakdown",
+    "framework-deep-dive": "Framework deep-dive",
+    "test-take": "An honest take on a test",
+    "guide": "Guide",
+    "note": "Note",
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One piece of content (content/<id>.md): what a card in the email shows."""
+
+    id: str
+    path: Path
+    title: str
+    kind: str
+    date: dt.date
+    url: str
+    summary: str
+    tags: tuple[str, ...]
+    body: str
+    content_warning: str | None = None
+    image: Image | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    """A chunk as placed in an issue, with the editor's optional note."""
+
+    chunk: Chunk
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue of the newsletter (digests/<id>.yaml), with its chunks resolved."""
+
+    id: str
+    path: Path
+    number: int
+    date: dt.date
+    subject: str
+    preheader: str
+    intro: str
+    entries: tuple[IssueEntry, ...]
+    template: str = "digest"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue rendered once: the same for every recipient but the unsubscribe link."""
+
+    issue: Issue
+    subject: str
+    html: str
+    text: str

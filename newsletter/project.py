@@ -1,0 +1,43 @@
+"""A project folder loaded and validated as a whole: config, chunks, templates and issues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .compose import load_issues
+from .config import Config, load_config
+from .content import collect_chunks
+from .errors import Problem, ValidationError
+from .models import Chunk, Issue
+from .render import available_templates
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: Config
+    chunks: dict[str, Chunk]
+    issues: list[Issue]
+
+
+def load_project(root: Path) -> Project:
+    """Load everything under `root`; raise ValidationError with every problem in every file."""
+    problems: list[Problem] = []
+    config = None
+    try:
+        config = load_config(root)
+    except ValidationError as exc:
+        problems += exc.problems
+    site_host = urlsplit(config.site_url).hostname if config is not None else None
+    chunks = collect_chunks(root, problems, site_host)
+    issues: list[Issue] = []
+    try:
+        issues = load_issues(root, chunks, available_templates(root))
+    except ValidationError as exc:
+        problems += exc.problems
+    if problems or config is None:
+        raise ValidationError(problems)
+    return Project(root, config, chunks, issues)
+
