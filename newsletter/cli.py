@@ -38,13 +38,13 @@ def cli(ctx: click.Context, project_dir: Path) -> None:
 
 @cli.command(cls=NewsletterCommand)
 @click.argument("issue", required=False)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default="out",
-              show_default=True, help="Folder to write DIR/<issue-id>/ into.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write <issue-id>/ into.  [default: out/ in the project]")
 @click.pass_obj
-def build(project_dir: Path, issue: str | None, out_dir: Path) -> None:
+def build(project_dir: Path, issue: str | None, out_dir: Path | None) -> None:
     """Render ISSUE (an id or number; the latest when omitted) to HTML, text and a review .eml."""
     project = load_project(project_dir)
-    result = build_issue(project, issue, out_dir)
+    result = build_issue(project, issue, out_dir or project_dir / "out")
     for path, size in result.files:
         click.echo(f"wrote {display_path(path):<40} {_size(size):>9}")
     for warning in result.warnings:

@@ -80,7 +80,8 @@ class Renderer:
             raise RenderError(f"{where}: MJML did not compile: {exc}",
                               "check that every MJML tag is closed and every attribute has a "
                               "quoted value") from None
-        html = strip_remote_resources(html)
+        # Ends in a newline as the .eml's part will: the file and the part stay identical.
+        html = strip_remote_resources(html).rstrip("\n") + "\n"
         return RenderedIssue(issue, issue.subject, issue.preheader, html, text)
 
     def _render_template(self, env: jinja2.Environment, name: str, context: dict) -> str:

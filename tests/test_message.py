@@ -1,0 +1,115 @@
+"""The review .eml: a message any mail program reads the same way."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import chunk_file, issue_file
+from helpers import lf, mailparser, parse_eml, parts
+
+
+@pytest.fixture
+def eml(sample_project):
+    result = sample_project.run("build", "2")
+    assert result.exit_code == 0, result.stderr
+    return sample_project.out / "002-parts-that-help" / "email.eml"
+
+
+def test_parses_with_the_standard_library_without_defects(eml):
+    message = parse_eml(eml)
+    assert message.defects == []
+    for part in message.walk():
+        assert part.defects == [], part.get_content_type()
+
+
+def test_is_multipart_alternative_with_text_first_then_html_both_utf8(eml):
+    message = parse_eml(eml)
+    assert message.get_content_type() == "multipart/alternative"
+    kinds = [(p.get_content_type(), p.get_content_charset()) for p in message.iter_parts()]
+    assert kinds == [("text/plain", "utf-8"), ("text/html", "utf-8")]
+
+
+def test_parts_are_exactly_the_files_written(eml):
+    text, html = parts(parse_eml(eml))
+    assert text == (eml.parent / "email.txt").read_text(encoding="utf-8")
+    assert html == (eml.parent / "email.html").read_text(encoding="utf-8")
+
+
+def test_review_copy_goes_from_the_sender_to_the_sender(eml):
+    message = parse_eml(eml)
+    assert str(message["From"]) == "Mindshape <team@mindshape.io>"
+    assert str(message["To"]) == "team@mindshape.io"
+    assert str(message["Reply-To"]) == "team@mindshape.io"
+    assert message["Subject"] == "The parts of you that are trying to help"
+
+
+def test_list_headers(eml):
+    message = parse_eml(eml)
+    assert message["List-Id"] == "Mindshape newsletter <newsletter.mindshape.io>"
+    assert message["List-Unsubscribe"] == (
+        "<mailto:team@mindshape.io?subject=Unsubscribe%20from%20the%20Mindshape%20newsletter"
+        "&body=Please%20remove%20me%20from%20the%20Mindshape%20newsletter.>")
+
+
+def test_message_id_is_on_the_sender_domain_and_unique_per_build(sample_project, eml):
+    first = parse_eml(eml)["Message-ID"]
+    assert re.fullmatch(r"<[0-9a-f]{32}@mindshape\.io>", first)
+    sample_project.run("build", "2")
+    assert parse_eml(eml)["Message-ID"] != first
+
+
+def test_wire_format_crlf_and_short_lines(eml):
+    data = eml.read_bytes()
+    assert b"\r\n" in data
+    assert re.search(rb"(?<!\r)\n", data) is None, "bare LF"
+    lines = data.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 998
+    body = data.split(b"\r\n\r\n", 1)[1]
+    # Quoted-printable bodies: RFC 2045's 76 characters.
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    assert data.isascii()
+
+
+def test_independent_parser_agrees_with_the_standard_library(eml):
+    ours = parse_eml(eml)
+    theirs = mailparser(eml)
+    text, html = parts(ours)
+    assert theirs["subject"] == ours["Subject"]
+    assert theirs["from"] == [{"name": "Mindshape", "address": "team@mindshape.io"}]
+    assert [a["address"] for a in theirs["to"]] == ["team@mindshape.io"]
+    assert theirs["cc"] == [] and theirs["bcc"] == []
+    assert theirs["messageId"] == ours["Message-ID"]
+    assert theirs["listUnsubscribe"] == ours["List-Unsubscribe"]
+    assert theirs["attachments"] == 0
+    assert lf(theirs["text"]).rstrip("\n") == text.rstrip("\n")
+    assert lf(theirs["html"]).rstrip("\n") == html.rstrip("\n")
+
+
+def test_unicode_subject_is_encoded_and_decodes_the_same_in_both_parsers(project):
+    subject = "Café, 日本語 and a seedling 🌱"
+    project.write("digests/001-first.yaml", issue_file(subject=subject))
+    project.write("content/alpha.md", chunk_file("alpha", title="Résumé 日本語 🌿"))
+    assert project.run("build").exit_code == 0
+    eml = project.out / "001-first" / "email.eml"
+    raw_headers = eml.read_bytes().split(b"\r\n\r\n", 1)[0]
+    assert b"=?utf-8?" in raw_headers, "non-ASCII subject must be RFC 2047 encoded"
+    message = parse_eml(eml)
+    theirs = mailparser(eml)
+    assert message["Subject"] == subject == theirs["subject"]
+    text, html = parts(message)
+    assert "Résumé 日本語 🌿" in text and "Résumé 日本語 🌿" in html
+    assert "Résumé 日本語 🌿" in theirs["text"] and "Résumé 日本語 🌿" in theirs["html"]
+
+
+def test_hostile_subject_adds_no_header(project):
+    subject = "Hi <b>there</b> Bcc: x@evil.example"
+    project.write("digests/001-first.yaml", issue_file(subject=subject))
+    assert project.run("build").exit_code == 0
+    eml = project.out / "001-first" / "email.eml"
+    message = parse_eml(eml)
+    theirs = mailparser(eml)
+    assert "Bcc" not in message and theirs["bcc"] == []
+    assert message["Subject"] == subject == theirs["subject"]
+    assert theirs["headerNames"] == ["from", "to", "reply-to", "subject", "date", "message-id",
+                                     "list-id", "list-unsubscribe", "mime-version", "content-type"]
