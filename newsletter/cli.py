@@ -23,6 +23,11 @@ class NewsletterCommand(click.Command):
             for line in exc.lines():
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            # Every write is atomic: an interrupted command leaves old files or new, never half.
+            click.echo("Error: interrupted (hint: files already written are complete; "
+                       "run the command again)", err=True)
+            ctx.exit(130)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,7 +10,7 @@ from .content import CONTENT_DIR
 from .errors import IssueError, NotFoundError, Problem
 from .fields import FieldReader
 from .models import Chunk, Issue, IssueEntry
-from .yamlsource import load_yaml
+from .yamlsource import load_yaml, read_source
 
 DIGESTS_DIR = "digests"
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "intro", "chunks", "template")
@@ -42,11 +42,8 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
                problems: list[Problem]) -> Issue | None:
     """Parse one issue file and resolve its chunk ids, appending its problems."""
     found: list[Problem] = []
-    try:
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, None, None, f"is not UTF-8 text ({exc.reason})",
-                                "save the file as UTF-8"))
+    source = read_source(path, problems)
+    if source is None:
         return None
     doc, yaml_problems = load_yaml(source, path)
     found += yaml_problems

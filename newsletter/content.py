@@ -10,7 +10,7 @@ from . import fields as f
 from .errors import ContentError, Problem
 from .fields import FieldReader, Invalid
 from .models import KINDS, Chunk, Image
-from .yamlsource import load_yaml
+from .yamlsource import load_yaml, read_source
 
 CONTENT_DIR = "content"
 CHUNK_FIELDS = ("title", "kind", "date", "url", "summary", "tags", "content_warning", "image")
@@ -47,11 +47,8 @@ def collect_chunks(root: Path, problems: list[Problem],
 def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None) -> Chunk | None:
     """Parse one chunk file, appending its problems; None when it is unusable."""
     found: list[Problem] = []
-    try:
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, None, None, f"is not UTF-8 text ({exc.reason})",
-                                "save the file as UTF-8"))
+    source = read_source(path, problems)
+    if source is None:
         return None
     if not _CHUNK_ID.fullmatch(path.stem):
         found.append(Problem(path, None, None,

@@ -31,6 +31,19 @@ class YamlDocument:
         return self.first_line
 
 
+def read_source(path: Path, problems: list[Problem]) -> str | None:
+    """The text of an input file, or None with a problem saying why it can't be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, None, None, f"is not UTF-8 text ({exc.reason})",
+                                "save the file as UTF-8"))
+    except OSError as exc:
+        problems.append(Problem(path, None, None, f"cannot be read: {exc.strerror}",
+                                "check the file's permissions"))
+    return None
+
+
 def load_yaml(text: str, path: Path,
               first_line: int = 1) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse `text` (which starts at line `first_line` of `path`) safely.
