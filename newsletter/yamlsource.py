@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,67 +33,129 @@ class YamlDocument:
         return self.first_line
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose impossible dates (2026-02-30) stay text for the field check to report.
+
+    PyYAML would raise a bare ValueError with no position for them.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+class _Lines:
+    """Line numbers as an editor counts them: only \\n, \\r\\n and \\r end a line.
+
+    PyYAML's own marks also count U+2028, U+2029 and U+0085, which editors show
+    inline, so every later line number would be off.
+    """
+
+    def __init__(self, text: str, first_line: int) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+        self.first_line = first_line
+
+    def at(self, index: int) -> int:
+        return self.first_line + bisect.bisect_right(self.starts, index) - 1
+
+
 def read_source(path: Path, problems: list[Problem]) -> str | None:
     """The text of an input file, or None with a problem saying why it can't be read."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, None, None, f"is not UTF-8 text ({exc.reason})",
-                                "save the file as UTF-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(path, None, None, f"cannot be read: {exc.strerror}",
                                 "check the file's permissions"))
-    return None
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.append(Problem(path, line, None, f"is not UTF-8 text ({exc.reason})",
+                                "save the file as UTF-8"))
+        return None
 
 
 def load_yaml(text: str, path: Path,
               first_line: int = 1) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse `text` (which starts at line `first_line` of `path`) safely.
 
-    Returns the document, or None with the syntax problem. Duplicate keys are
+    Returns the document, or None with the problem. Duplicate keys are
     reported: PyYAML would otherwise silently keep the last one.
     """
-    loader = yaml.SafeLoader(text)
+    lines = _Lines(text, first_line)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        return None, [Problem(path, lines.at(exc.position), None,
+                              f"contains an invisible control character ({chr(exc.character)!r})",
+                              "delete it; it often comes with text pasted from elsewhere")]
+    except yaml.constructor.ConstructorError as exc:
+        line = lines.at(exc.problem_mark.index) if exc.problem_mark else first_line
+        return None, [Problem(path, line, None, f"YAML feature not allowed here: {exc.problem}",
+                              "write plain values; tags such as !!python/... are not read")]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else first_line
-        what = exc.problem or "invalid YAML"
-        return None, [
-            Problem(path, line, None, f"YAML syntax error: {what}",
-                    "check indentation, and quote values that contain ': ' or start with a symbol")
-        ]
+        return None, [_syntax_problem(exc, path, lines)]
     except yaml.YAMLError as exc:
-        return None, [Problem(path, first_line, None, f"YAML error: {exc}",
+        return None, [Problem(path, first_line, None, f"YAML error: {' '.join(str(exc).split())}",
                               "check the file is valid YAML")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     doc = YamlDocument(path, data, first_line=first_line)
     problems: list[Problem] = []
     if node is not None:
-        _record_lines(node, (), doc, problems)
+        _record_lines(node, (), doc, lines, problems, set())
     return doc, problems
 
 
-def _record_lines(node: yaml.Node, prefix: Key, doc: YamlDocument, problems: list[Problem]) -> None:
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: Path, lines: _Lines) -> Problem:
+    # For an unclosed quote or bracket PyYAML's problem mark is where it gave up,
+    # often the end of the file; the context mark is where the quote was opened.
+    opened = exc.context and re.match(r"while (scanning a quoted|parsing a flow)", exc.context)
+    mark = exc.context_mark if opened and exc.context_mark else exc.problem_mark or exc.context_mark
+    where = lines.at(mark.index) if mark else lines.first_line
+    what = exc.problem or "invalid YAML"
+    if opened:
+        what = f"{what} {exc.context}"
+    return Problem(path, where, None, f"YAML syntax error: {what}",
+                   "check indentation and closing quotes or brackets, and quote values "
+                   "that contain ': ' or start with a symbol")
+
+
+def _record_lines(node: yaml.Node, prefix: Key, doc: YamlDocument, lines: _Lines,
+                  problems: list[Problem], open_nodes: set[int]) -> None:
+    if id(node) in open_nodes:
+        problems.append(Problem(doc.path, lines.at(node.start_mark.index), dotted(prefix) or None,
+                                "refers to itself through a YAML alias",
+                                "write the value out instead of using & and *"))
+        return
+    open_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            line = doc.first_line + key_node.start_mark.line
+            line = lines.at(key_node.start_mark.index)
             if key in seen:
                 problems.append(Problem(doc.path, line, dotted(prefix + (key,)),
                                         "appears twice", "keep one of the two"))
             seen.add(key)
             doc.lines[prefix + (key,)] = line
-            _record_lines(value_node, prefix + (key,), doc, problems)
+            _record_lines(value_node, prefix + (key,), doc, lines, problems, open_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            doc.lines[prefix + (index,)] = doc.first_line + item.start_mark.line
-            _record_lines(item, prefix + (index,), doc, problems)
+            doc.lines[prefix + (index,)] = lines.at(item.start_mark.index)
+            _record_lines(item, prefix + (index,), doc, lines, problems, open_nodes)
+    open_nodes.discard(id(node))
 
 
 def dotted(key: Key) -> str:
@@ -100,4 +164,3 @@ def dotted(key: Key) -> str:
     for part in key:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
-
