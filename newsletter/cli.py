@@ -32,7 +32,8 @@ class NewsletterCommand(click.Command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="send.py")
-@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--project", "project_dir",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=".", show_default=True,
               help="The project folder: newsletter.yaml, content/, digests/, templates/.")
 @click.pass_context

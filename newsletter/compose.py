@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from . import fields as f
-from .content import CONTENT_DIR
+from .content import CHUNK_ID, CONTENT_DIR, ignored_files
 from .errors import IssueError, NotFoundError, Problem
 from .fields import FieldReader
 from .models import Chunk, Issue, IssueEntry
@@ -21,26 +21,24 @@ def load_issues(root: Path, chunks: dict[str, Chunk], templates: set[str]) -> li
     """Every issue under `root/digests`, by number; raise IssueError listing every problem."""
     problems: list[Problem] = []
     issues = []
-    for path in sorted((root / DIGESTS_DIR).glob("*.yaml")):
-        issue = read_issue(path, chunks, templates, problems)
+    numbers: dict[int, Path] = {}
+    folder = root / DIGESTS_DIR
+    for path in sorted(folder.glob("*.yaml")):
+        issue = read_issue(path, chunks, templates, problems, numbers)
         if issue is not None:
             issues.append(issue)
-    by_number: dict[int, Issue] = {}
-    for issue in issues:
-        if issue.number in by_number:
-            other = by_number[issue.number].path.name
-            problems.append(Problem(issue.path, 1, "number",
-                                    f"{issue.number} is also the number of {other}",
-                                    "give each issue its own number"))
-        by_number[issue.number] = issue
+    problems += ignored_files(folder, ".yaml", "issue")
     if problems:
         raise IssueError(problems)
     return sorted(issues, key=lambda issue: issue.number)
 
 
 def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
-               problems: list[Problem]) -> Issue | None:
-    """Parse one issue file and resolve its chunk ids, appending its problems."""
+               problems: list[Problem], numbers: dict[int, Path] | None = None) -> Issue | None:
+    """Parse one issue file and resolve its chunk ids, appending its problems.
+
+    `numbers` maps the issue numbers seen so far to their files, to refuse a repeat.
+    """
     found: list[Problem] = []
     source = read_source(path, problems)
     if source is None:
@@ -60,6 +58,12 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         "intro": r.required("intro", f.text(5000, multiline=True)),
         "template": r.optional("template", f.text(60), "digest"),
     }
+    number = values["number"]
+    if number is not None and numbers is not None:
+        if number in numbers:
+            r.fail(("number",), f"{number} is also the number of {numbers[number].name}",
+                   "give each issue its own number")
+        numbers.setdefault(number, path)
     template = values["template"]
     known = template in templates and _TEMPLATE_NAME.fullmatch(template or "")
     if template is not None and not known:
@@ -91,6 +95,13 @@ def _read_entries(r: FieldReader, chunks: dict[str, Chunk]) -> tuple[IssueEntry,
         chunk_id = item_reader.required("id", f.text(120))
         note = item_reader.optional("note", f.text(600))
         if chunk_id is None:
+            ok = False
+            continue
+        if not CHUNK_ID.fullmatch(chunk_id):
+            hint = (f"write the id without '.md': {chunk_id.removesuffix('.md')}"
+                    if chunk_id.endswith(".md") else
+                    "a chunk id is its file name in content/ without '.md'")
+            item_reader.fail(("id",), f"{chunk_id!r} is not a chunk id", hint)
             ok = False
             continue
         chunk_file = r.doc.path.parent.parent / CONTENT_DIR / f"{chunk_id}.md"

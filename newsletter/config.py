@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 from . import fields as f
 from .errors import ConfigError, Problem
@@ -122,6 +125,18 @@ def load_config(root: Path) -> Config:
     return config
 
 
+def site_host(root: Path) -> str | None:
+    """The site's host from newsletter.yaml even when other keys are wrong.
+
+    Lets image hosts be checked in the same run that reports the config's problems.
+    """
+    try:
+        data = yaml.safe_load((root / CONFIG_FILE).read_text(encoding="utf-8"))
+        return urlsplit(f.https_url(data["site_url"])).hostname
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, TypeError, KeyError, Invalid):
+        return None
+
+
 _TOP = ("name", "language", "site_url", "sender", "reply_to", "list_id", "signup", "cadence",
         "brand", "footer")
 
@@ -167,8 +182,8 @@ def _read_sender(r: FieldReader | None) -> Sender | None:
 def _read_cadence(r: FieldReader | None) -> Cadence | None:
     cadence = _read_simple(r, Cadence, {"min_days": f.positive_int, "max_days": f.positive_int})
     if cadence is not None and cadence.min_days > cadence.max_days:
-        r.fail(("max_days",), f"({cadence.max_days}) is less than min_days ({cadence.min_days})",
-               "the site promises 14 to 28 days")
+        r.fail(("max_days",), f"must be at least min_days ({cadence.min_days}), "
+               f"got {cadence.max_days}", "the site promises 14 to 28 days")
         return None
     return cadence
 

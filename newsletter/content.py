@@ -14,7 +14,7 @@ from .yamlsource import load_yaml, read_source
 
 CONTENT_DIR = "content"
 CHUNK_FIELDS = ("title", "kind", "date", "url", "summary", "tags", "content_warning", "image")
-_CHUNK_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+CHUNK_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Alt text that tells a screen-reader user nothing: "image", "photo of", "hero.png".
 _USELESS_ALT = re.compile(
     r"(?i)(image|photo|picture|img|graphic)( of)?\.?|\S+\.(png|jpe?g|gif|webp)")
@@ -37,11 +37,28 @@ def collect_chunks(root: Path, problems: list[Problem],
     from anywhere else tells that host who opened the email.
     """
     chunks: dict[str, Chunk] = {}
-    for path in sorted((root / CONTENT_DIR).glob("*.md")):
+    folder = root / CONTENT_DIR
+    for path in sorted(folder.glob("*.md")):
         chunk = read_chunk(path, problems, site_host)
         if chunk is not None:
             chunks[chunk.id] = chunk
+    problems += ignored_files(folder, ".md", "chunk")
     return chunks
+
+
+# Endings an editor might reasonably use for a file meant to be read.
+_NEAR_MISSES = (".markdown", ".mdown", ".txt", ".yml", ".yaml", ".md", ".MD", ".Md", ".YAML")
+
+
+def ignored_files(folder: Path, suffix: str, what: str) -> list[Problem]:
+    """Files that look meant for `folder` but would be skipped for their ending."""
+    if not folder.is_dir():
+        return []
+    return [Problem(path, None, None, f"is not read: {what} files end in {suffix}",
+                    f"rename it to {path.stem}{suffix}")
+            for path in sorted(folder.iterdir())
+            if path.is_file() and path.suffix in _NEAR_MISSES and path.suffix != suffix
+            and not path.name.startswith(".")]
 
 
 def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None) -> Chunk | None:
@@ -50,7 +67,7 @@ def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None
     source = read_source(path, problems)
     if source is None:
         return None
-    if not _CHUNK_ID.fullmatch(path.stem):
+    if not CHUNK_ID.fullmatch(path.stem):
         found.append(Problem(path, None, None,
                              f"file name {path.name!r} is not a usable chunk id",
                              "use lowercase letters, digits and hyphens: protest-behaviour.md"))

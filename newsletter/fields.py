@@ -35,8 +35,10 @@ class FieldReader:
         self.problems = problems
         self.prefix = prefix
         self.data = doc.data if data is _MISSING else data
-        if not isinstance(self.data, dict):
-            self.fail((), "must be a mapping of 'key: value' lines",
+        # Not a mapping: that one problem is reported, and nothing more about its keys.
+        self.broken = not isinstance(self.data, dict)
+        if self.broken:
+            self.fail((), f"must be a mapping of 'key: value' lines, got {_describe(self.data)}",
                       "see README for the expected keys")
             self.data = {}
 
@@ -46,15 +48,30 @@ class FieldReader:
                                      dotted(full) or None, message, hint))
 
     def required(self, key: str, convert: Callable[[Any], T]) -> T | None:
-        if key not in self.data or self.data[key] is None:
-            self.fail((key,), "is required", f"add a '{key}:' line")
+        if self.broken:
+            return None
+        if key not in self.data:
+            self.fail((key,), "is required", f"add a line '{key}: ...'")
+            return None
+        if self.data[key] is None:
+            self._fail_empty(key)
             return None
         return self._convert(key, convert)
 
     def optional(self, key: str, convert: Callable[[Any], T], default: T | None = None) -> T | None:
-        if key not in self.data or self.data[key] is None:
+        if key not in self.data:
             return default
+        if self.data[key] is None:
+            # Present but empty is a slip, not an absence: a 'content_warning:' left
+            # blank must not send the piece out without its warning.
+            self._fail_empty(key)
+            return None
         return self._convert(key, convert)
+
+    def _fail_empty(self, key: str) -> None:
+        self.fail((key,), "is empty",
+                  f"write a value after '{key}:', or remove the line if it is optional; "
+                  "a value starting with # needs quotes, or YAML reads it as a comment")
 
     def _convert(self, key: str, convert: Callable[[Any], T]) -> T | None:
         try:
@@ -65,13 +82,18 @@ class FieldReader:
 
     def section(self, key: str, required: bool = True) -> FieldReader | None:
         """A reader for a nested mapping, or None (with a problem if it was required)."""
+        if self.broken:
+            return None
         value = self.data.get(key)
         if value is None:
-            if required:
-                self.fail((key,), "is required", f"add a '{key}:' section")
+            if key in self.data:
+                self._fail_empty(key)
+            elif required:
+                self.fail((key,), "is required", f"add a section '{key}:' with its keys indented")
             return None
         if not isinstance(value, dict):
-            self.fail((key,), "must be a mapping of 'key: value' lines", "indent its keys under it")
+            self.fail((key,), f"must be a mapping of 'key: value' lines, got {_describe(value)}",
+                      "indent its keys under it")
             return None
         return FieldReader(self.doc, self.problems, self.prefix + (key,), value)
 
@@ -152,15 +174,15 @@ def iso_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise Invalid(f"must be a date as YYYY-MM-DD, got {value!r}", "for example 2026-11-17")
+    raise Invalid(f"must be a date as YYYY-MM-DD, got {_shown(value)}", "for example 2026-11-17")
 
 
 def choice(options: Iterable[str]) -> Callable[[Any], str]:
     options = tuple(options)
 
     def convert(value: Any) -> str:
-        if value not in options:
-            raise Invalid(f"must be one of {', '.join(options)}; got {value!r}",
+        if not isinstance(value, str) or value not in options:
+            raise Invalid(f"must be one of {', '.join(options)}; got {_shown(value)}",
                           "pick one of the listed values")
         return value
 
@@ -173,12 +195,18 @@ def text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list, got {_describe(value)}",
                       "write it as [a, b] or as '- a' lines")
-    return tuple(text()(item) for item in value)
+    items = []
+    for number, item in enumerate(value, 1):
+        try:
+            items.append(text()(item))
+        except Invalid as exc:
+            raise Invalid(f"item {number} {exc.message}", exc.hint) from None
+    return tuple(items)
 
 
 def positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Invalid(f"must be a whole number of at least 1, got {value!r}", "for example 3")
+        raise Invalid(f"must be a whole number of at least 1, got {_shown(value)}", "for example 3")
     return value
 
 
@@ -201,7 +229,15 @@ def colour(value: Any) -> str:
     return value.lower()
 
 
+def _shown(value: Any) -> str:
+    """A value as the editor wrote it: text quoted, anything else described."""
+    return repr(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+        else _describe(value)
+
+
 def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (dt.date, dt.datetime)):

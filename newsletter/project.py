@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .compose import load_issues
-from .config import Config, load_config
+from .config import Config, load_config, site_host
 from .content import collect_chunks
 from .errors import Problem, ValidationError
 from .models import Chunk, Issue
@@ -30,8 +30,8 @@ def load_project(root: Path) -> Project:
         config = load_config(root)
     except ValidationError as exc:
         problems += exc.problems
-    site_host = urlsplit(config.site_url).hostname if config is not None else None
-    chunks = collect_chunks(root, problems, site_host)
+    host = urlsplit(config.site_url).hostname if config is not None else site_host(root)
+    chunks = collect_chunks(root, problems, host)
     issues: list[Issue] = []
     try:
         issues = load_issues(root, chunks, available_templates(root))
