@@ -716,3 +716,41 @@ def test_rejected_build_leaves_an_earlier_build_untouched(project):
     result = project.run("build")
     assert result.exit_code == 1
     assert html.read_bytes() == before
+
+
+# --- files and ids that would be silently skipped ----------------------------------------
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("content/beta.markdown", "content/beta.markdown: is not read: chunk files end in .md "
+                              "(hint: rename it to beta.md)"),
+    ("digests/002-second.yml", "digests/002-second.yml: is not read: issue files end in .yaml "
+                               "(hint: rename it to 002-second.yaml)"),
+])
+def test_a_file_with_the_wrong_ending_is_reported_not_skipped(project, path, expected):
+    project.write(path, "anything\n")
+    assert rejected(project) == [expected]
+
+
+def test_chunk_id_written_with_md_says_to_drop_it(project):
+    project.write(ISSUE, issue_file(chunks=("alpha.md",)))
+    assert rejected(project) == [
+        "digests/001-first.yaml:8: chunks[0].id: 'alpha.md' is not a chunk id "
+        "(hint: write the id without '.md': alpha)"]
+
+
+def test_chunk_id_that_is_a_path_is_not_a_chunk_id(project):
+    project.write(ISSUE, issue_file(chunks=("../content/alpha",)))
+    [problem] = rejected(project)
+    assert problem.startswith("digests/001-first.yaml:8: chunks[0].id: '../content/alpha' is not "
+                              "a chunk id")
+
+
+def test_a_project_folder_that_does_not_exist_is_refused_by_name(tmp_path):
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+
+    result = CliRunner().invoke(cli, ["--project", str(tmp_path / "nowhere"), "build"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr and "nowhere" in result.stderr
