@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 from . import fields as f
-from .content import CHUNK_ID, CONTENT_DIR, ignored_files
+from .content import CONTENT_DIR
 from .errors import IssueError, NotFoundError, Problem
 from .fields import FieldReader
+from .inputs import ID, input_files, read_source
 from .models import Chunk, Issue, IssueEntry
-from .yamlsource import load_yaml, read_source
+from .yamlsource import load_yaml
 
 DIGESTS_DIR = "digests"
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "intro", "chunks", "template")
@@ -22,22 +23,22 @@ def load_issues(root: Path, chunks: dict[str, Chunk], templates: set[str]) -> li
     problems: list[Problem] = []
     issues = []
     numbers: dict[int, Path] = {}
-    folder = root / DIGESTS_DIR
-    for path in sorted(folder.glob("*.yaml")):
-        issue = read_issue(path, chunks, templates, problems, numbers)
+    for path in input_files(root / DIGESTS_DIR, ".yaml", "issue", problems):
+        issue = read_issue(path, chunks, templates, problems, numbers, root / CONTENT_DIR)
         if issue is not None:
             issues.append(issue)
-    problems += ignored_files(folder, ".yaml", "issue")
     if problems:
         raise IssueError(problems)
     return sorted(issues, key=lambda issue: issue.number)
 
 
 def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
-               problems: list[Problem], numbers: dict[int, Path] | None = None) -> Issue | None:
+               problems: list[Problem], numbers: dict[int, Path],
+               content_dir: Path) -> Issue | None:
     """Parse one issue file and resolve its chunk ids, appending its problems.
 
-    `numbers` maps the issue numbers seen so far to their files, to refuse a repeat.
+    `numbers` maps the issue numbers seen so far to their files, to refuse a repeat;
+    `content_dir` tells an unknown chunk id from a chunk whose own file is broken.
     """
     found: list[Problem] = []
     source = read_source(path, problems)
@@ -59,7 +60,7 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         "template": r.optional("template", f.text(60), "digest"),
     }
     number = values["number"]
-    if number is not None and numbers is not None:
+    if number is not None:
         if number in numbers:
             r.fail(("number",), f"{number} is also the number of {numbers[number].name}",
                    "give each issue its own number")
@@ -71,14 +72,15 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         r.fail(("template",), f"{template!r} is not a template in templates/",
                f"use one of: {available} (each needs NAME.mjml.j2 and NAME.txt.j2)")
         values["template"] = None
-    entries = _read_entries(r, chunks)
+    entries = _read_entries(r, chunks, content_dir)
     problems.extend(found)
     if found or any(value is None for value in values.values()) or entries is None:
         return None
     return Issue(id=path.stem, path=path, entries=entries, **values)
 
 
-def _read_entries(r: FieldReader, chunks: dict[str, Chunk]) -> tuple[IssueEntry, ...] | None:
+def _read_entries(r: FieldReader, chunks: dict[str, Chunk],
+                  content_dir: Path) -> tuple[IssueEntry, ...] | None:
     raw = r.data.get("chunks")
     if not isinstance(raw, list) or not raw:
         r.fail(("chunks",), "must list at least one chunk id",
@@ -97,15 +99,14 @@ def _read_entries(r: FieldReader, chunks: dict[str, Chunk]) -> tuple[IssueEntry,
         if chunk_id is None:
             ok = False
             continue
-        if not CHUNK_ID.fullmatch(chunk_id):
+        if not ID.fullmatch(chunk_id):
             hint = (f"write the id without '.md': {chunk_id.removesuffix('.md')}"
                     if chunk_id.endswith(".md") else
                     "a chunk id is its file name in content/ without '.md'")
             item_reader.fail(("id",), f"{chunk_id!r} is not a chunk id", hint)
             ok = False
             continue
-        chunk_file = r.doc.path.parent.parent / CONTENT_DIR / f"{chunk_id}.md"
-        if chunk_id not in chunks and chunk_file.exists():
+        if chunk_id not in chunks and (content_dir / f"{chunk_id}.md").exists():
             item_reader.fail(("id",), f"chunk {chunk_id!r} has errors of its own",
                              f"fix content/{chunk_id}.md first")
             ok = False
@@ -132,8 +133,9 @@ def find_issue(issues: list[Issue], ref: str | None) -> Issue:
                             "write digests/<id>.yaml (see README, 'Issue files')")
     if ref is None:
         return issues[-1]
+    number = int(ref) if ref.isascii() and ref.isdigit() else None
     for issue in issues:
-        if issue.id == ref or (ref.isdigit() and issue.number == int(ref)):
+        if issue.id == ref or issue.number == number:
             return issue
     known = ", ".join(f"{issue.number} ({issue.id})" for issue in issues)
     raise NotFoundError(f"no issue {ref!r}", f"name one by number or id: {known}")

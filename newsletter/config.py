@@ -12,6 +12,7 @@ import yaml
 from . import fields as f
 from .errors import ConfigError, Problem
 from .fields import FieldReader, Invalid
+from .inputs import read_source
 from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
@@ -108,15 +109,15 @@ class Config:
 def load_config(root: Path) -> Config:
     """Read and validate `root/newsletter.yaml`; raise ConfigError listing every problem."""
     path = root / CONFIG_FILE
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise ConfigError([Problem(path, None, None, "not found",
-                                   "run from the project folder, or pass --project DIR")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(path, None, None, f"cannot be read: {exc}",
-                                   "save it as UTF-8 text")]) from None
-    doc, problems = load_yaml(source, path)
+                                   "run from the project folder, or pass --project DIR")])
+    problems: list[Problem] = []
+    source = read_source(path, problems)
+    if source is None:
+        raise ConfigError(problems)
+    doc, yaml_problems = load_yaml(source, path)
+    problems += yaml_problems
     if doc is None:
         raise ConfigError(problems)
     config = _read(FieldReader(doc, problems), path)

@@ -7,58 +7,32 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import fields as f
-from .errors import ContentError, Problem
+from .errors import Problem
 from .fields import FieldReader, Invalid
+from .inputs import input_files, read_source
 from .models import KINDS, Chunk, Image
-from .yamlsource import load_yaml, read_source
+from .yamlsource import load_yaml
 
 CONTENT_DIR = "content"
 CHUNK_FIELDS = ("title", "kind", "date", "url", "summary", "tags", "content_warning", "image")
-CHUNK_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Alt text that tells a screen-reader user nothing: "image", "photo of", "hero.png".
 _USELESS_ALT = re.compile(
     r"(?i)(image|photo|picture|img|graphic)( of)?\.?|\S+\.(png|jpe?g|gif|webp)")
 
 
-def load_chunks(root: Path, site_host: str | None = None) -> dict[str, Chunk]:
-    """Every chunk under `root/content`, by id; raise ContentError listing every problem."""
-    problems: list[Problem] = []
-    chunks = collect_chunks(root, problems, site_host)
-    if problems:
-        raise ContentError(problems)
-    return chunks
-
-
 def collect_chunks(root: Path, problems: list[Problem],
                    site_host: str | None = None) -> dict[str, Chunk]:
-    """The valid chunks under `root/content`, appending the problems of the others.
+    """The valid chunks under `root/content`, by id, appending the problems of the others.
 
     With `site_host`, images must be on that host or a subdomain: an image
     from anywhere else tells that host who opened the email.
     """
     chunks: dict[str, Chunk] = {}
-    folder = root / CONTENT_DIR
-    for path in sorted(folder.glob("*.md")):
+    for path in input_files(root / CONTENT_DIR, ".md", "chunk", problems):
         chunk = read_chunk(path, problems, site_host)
         if chunk is not None:
             chunks[chunk.id] = chunk
-    problems += ignored_files(folder, ".md", "chunk")
     return chunks
-
-
-# Endings an editor might reasonably use for a file meant to be read.
-_NEAR_MISSES = (".markdown", ".mdown", ".txt", ".yml", ".yaml", ".md", ".MD", ".Md", ".YAML")
-
-
-def ignored_files(folder: Path, suffix: str, what: str) -> list[Problem]:
-    """Files that look meant for `folder` but would be skipped for their ending."""
-    if not folder.is_dir():
-        return []
-    return [Problem(path, None, None, f"is not read: {what} files end in {suffix}",
-                    f"rename it to {path.stem}{suffix}")
-            for path in sorted(folder.iterdir())
-            if path.is_file() and path.suffix in _NEAR_MISSES and path.suffix != suffix
-            and not path.name.startswith(".")]
 
 
 def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None) -> Chunk | None:
@@ -67,10 +41,6 @@ def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None
     source = read_source(path, problems)
     if source is None:
         return None
-    if not CHUNK_ID.fullmatch(path.stem):
-        found.append(Problem(path, None, None,
-                             f"file name {path.name!r} is not a usable chunk id",
-                             "use lowercase letters, digits and hyphens: protest-behaviour.md"))
     front, body, body_line = _split_front_matter(source)
     if front is None:
         message = ("front matter is not closed" if body_line else "has no front matter")

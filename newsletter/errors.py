@@ -27,7 +27,8 @@ def display_path(path: Path | str) -> str:
     """A path as the editor would type it: relative to the current folder when inside it."""
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        # absolute(), not resolve(): a symlink is shown as the name the editor sees.
+        return str(path.absolute().relative_to(Path.cwd()))
     except (ValueError, OSError):
         return str(path)
 
@@ -54,10 +55,6 @@ class ValidationError(NewsletterError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
-
-
-class ContentError(ValidationError):
-    """A content chunk (content/*.md) is invalid."""
 
 
 class ConfigError(ValidationError):

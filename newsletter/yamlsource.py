@@ -64,23 +64,6 @@ class _Lines:
         return self.first_line + bisect.bisect_right(self.starts, index) - 1
 
 
-def read_source(path: Path, problems: list[Problem]) -> str | None:
-    """The text of an input file, or None with a problem saying why it can't be read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.append(Problem(path, None, None, f"cannot be read: {exc.strerror}",
-                                "check the file's permissions"))
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        problems.append(Problem(path, line, None, f"is not UTF-8 text ({exc.reason})",
-                                "save the file as UTF-8"))
-        return None
-
-
 def load_yaml(text: str, path: Path,
               first_line: int = 1) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse `text` (which starts at line `first_line` of `path`) safely.

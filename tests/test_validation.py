@@ -356,7 +356,7 @@ def test_file_name_that_is_not_a_usable_id_is_refused(project, name):
     project.write(f"content/{name}", chunk_file("ok"))
     assert rejected(project) == [
         f"content/{name}: file name {name!r} is not a usable chunk id (hint: use lowercase "
-        "letters, digits and hyphens: protest-behaviour.md)"]
+        "letters, digits and hyphens ending in .md, like protest-behaviour.md)"]
 
 
 def test_non_utf8_chunk_is_refused(project):

@@ -1,0 +1,64 @@
+"""Finding and reading the editor's input files, with every problem reported, not raised."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import Problem
+
+# Ids are file stems: also used as folder names under out/, so nothing path-like.
+ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+# Endings an editor might reasonably give a file meant to be read.
+_NEAR_MISSES = {".markdown", ".mdown", ".txt", ".yml", ".yaml", ".md"}
+
+
+def input_files(folder: Path, suffix: str, what: str, problems: list[Problem]) -> list[Path]:
+    """The `*suffix` files of `folder` whose stem is a usable id, sorted.
+
+    Hidden files (editor locks and backups such as '.#x.md' or '.~lock x.yaml')
+    are skipped; a file with a near-miss ending or a bad name is a problem, not
+    silently left out.
+    """
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path.is_file() or path.is_symlink()):
+            continue
+        if path.suffix.lower() != suffix:
+            if path.suffix.lower() in _NEAR_MISSES:
+                problems.append(Problem(path, None, None,
+                                        f"is not read: {what} files end in {suffix}",
+                                        f"rename it to {path.stem}{suffix}"))
+            continue
+        if path.suffix != suffix or not ID.fullmatch(path.stem):
+            problems.append(Problem(path, None, None,
+                                    f"file name {path.name!r} is not a usable {what} id",
+                                    f"use lowercase letters, digits and hyphens ending in "
+                                    f"{suffix}, like protest-behaviour{suffix}"))
+            continue
+        found.append(path)
+    return found
+
+
+def read_source(path: Path, problems: list[Problem]) -> str | None:
+    """The text of an input file, or None with a problem saying why it can't be read."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(path, None, None, "does not exist (a broken link?)",
+                                "remove it or point it at a real file"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(path, None, None, f"cannot be read: {exc.strerror}",
+                                "check the file's permissions"))
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.append(Problem(path, line, None, f"is not UTF-8 text ({exc.reason})",
+                                "save the file as UTF-8"))
+        return None
