@@ -32,9 +32,10 @@ def build_issue(project: Project, ref: str | None, out_dir: Path,
     issue = find_issue(project.issues, ref)
     config = project.config
     rendered = Renderer(project.root, config).render(issue)
-    html, text = rendered.parts(unsubscribe_link(config))
+    link = unsubscribe_link(config)
+    html, text = rendered.parts(link)
     envelope = envelope or new_envelope(config, to=config.sender.email)
-    eml = build_message(rendered, config, envelope)
+    eml = build_message(config, envelope, rendered.subject, text, html, link)
 
     target = out_dir / issue.id
     files = {

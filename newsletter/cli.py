@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,16 @@ class NewsletterCommand(click.Command):
             click.echo("Error: interrupted (hint: files already written are complete; "
                        "run the command again)", err=True)
             ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            # A bug of ours, not the editor's: still one line, with the way to see more.
+            if os.environ.get("NEWSLETTER_DEBUG"):
+                raise
+            click.echo(f"Error: internal error: {type(exc).__name__}: {exc} (hint: this is a "
+                       "bug; run again with NEWSLETTER_DEBUG=1 for the traceback and report "
+                       "it)", err=True)
+            ctx.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ from .content import CONTENT_DIR
 from .errors import IssueError, NotFoundError, Problem
 from .fields import FieldReader
 from .inputs import ID, input_files, read_source
+from .markup import markdown_links
 from .models import Chunk, Issue, IssueEntry
 from .yamlsource import load_yaml
 
@@ -72,6 +73,8 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         r.fail(("template",), f"{template!r} is not a template in templates/",
                f"use one of: {available} (each needs NAME.mjml.j2 and NAME.txt.j2)")
         values["template"] = None
+    if values["intro"] is not None:
+        _check_intro_links(r, values["intro"])
     entries = _read_entries(r, chunks, content_dir)
     problems.extend(found)
     if found or any(value is None for value in values.values()) or entries is None:
@@ -124,6 +127,17 @@ def _read_entries(r: FieldReader, chunks: dict[str, Chunk],
         seen.add(chunk_id)
         entries.append(IssueEntry(chunks[chunk_id], note))
     return tuple(entries) if ok else None
+
+
+def _check_intro_links(r: FieldReader, intro: str) -> None:
+    """Links in the intro go to https pages or mailto: addresses, nothing else."""
+    # A block value ('intro: |') starts on the line after the key.
+    first = r.doc.line_of(("intro",)) + 1
+    for href, offset in markdown_links(intro):
+        if not href.startswith(("https://", "mailto:")):
+            r.problems.append(Problem(r.doc.path, first + offset, "intro",
+                                      f"links to {href!r}",
+                                      "link to a full https:// address or a mailto: address"))
 
 
 def find_issue(issues: list[Issue], ref: str | None) -> Issue:

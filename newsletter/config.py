@@ -13,6 +13,7 @@ from . import fields as f
 from .errors import ConfigError, Problem
 from .fields import FieldReader, Invalid
 from .inputs import read_source
+from .mailto import MAX_HEADER_URL, mailto_link
 from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
@@ -150,8 +151,8 @@ def _read(r: FieldReader, path: Path) -> Config | None:
         "site_url": r.required("site_url", f.https_url),
         "sender": _read_sender(r.section("sender")),
         "reply_to": r.required("reply_to", f.email_address),
-        "list_id": _read_simple(r.section("list_id"), ListId, {"name": f.header_text(80),
-                                                                 "id": _list_id}),
+        "list_id": _read_simple(r.section("list_id"), ListId, {
+            "name": f.header_text(80, phrase=True), "id": _list_id}),
         "signup": _read_simple(r.section("signup"), Signup, {
             "subscribe_subject": f.header_text(120), "subscribe_body": f.text(1000, multiline=True),
             "unsubscribe_subject": f.header_text(120),
@@ -160,6 +161,15 @@ def _read(r: FieldReader, path: Path) -> Config | None:
         "brand": _read_brand(r.section("brand")),
         "footer": _read_footer(r.section("footer")),
     }
+    if values["sender"] and values["signup"]:
+        link = mailto_link(values["sender"].email, values["signup"].unsubscribe_subject,
+                           values["signup"].unsubscribe_body)
+        if len(link) > MAX_HEADER_URL:
+            r.fail(("signup", "unsubscribe_body"),
+                   f"makes an unsubscribe link of {len(link)} characters, over {MAX_HEADER_URL}",
+                   "shorten the unsubscribe subject or body: the link also goes in the "
+                   "List-Unsubscribe header")
+            return None
     if any(value is None for value in values.values()):
         return None
     return Config(path=path, **values)
@@ -258,7 +268,7 @@ def _font_stack(value: object) -> str:
 
 def _phone_href(value: object) -> str:
     value = f.text(100)(value)
-    if not re.fullmatch(r"(tel|sms):\+?[0-9]+", value):
+    if not re.fullmatch(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?", value):
         raise Invalid(f"must be a tel: or sms: link with digits only, got {value!r}",
-                      "for example tel:116123")
+                      "for example tel:116123, or sms:741741?&body=HOME to pre-fill a word")
     return value

@@ -139,8 +139,13 @@ def text(max_length: int | None = None, multiline: bool = False) -> Callable[[An
     return convert
 
 
-def header_text(max_length: int | None = None) -> Callable[[Any], str]:
-    """Text that ends up in a mail header: one line, and nothing a mail reader would decode."""
+def header_text(max_length: int | None = None, phrase: bool = False) -> Callable[[Any], str]:
+    """Text that ends up in a mail header: one line, and nothing a mail reader would decode.
+
+    A backslash is refused too: mail headers and MJML's title attribute both treat
+    it as an escape. With `phrase`, the text stands before an <address> (List-Id),
+    so the characters that would start another address or a comment are refused.
+    """
     base = text(max_length)
 
     def convert(value: Any) -> str:
@@ -148,6 +153,11 @@ def header_text(max_length: int | None = None) -> Callable[[Any], str]:
         if re.search(r"=\?[^?]*\?[bBqQ]\?", value):
             raise Invalid("contains '=?...?' which mail programs decode as an encoded word",
                           "rephrase without the '=?' sequence")
+        if "\\" in value:
+            raise Invalid("contains a backslash", "use a slash or rephrase")
+        if phrase and re.search(r'[<>()",;:@\[\]]', value):
+            raise Invalid("may not contain < > ( ) \" , ; : @ [ ]",
+                          "use letters, digits, spaces, hyphens and full stops")
         return value
 
     return convert
@@ -155,8 +165,13 @@ def header_text(max_length: int | None = None) -> Callable[[Any], str]:
 
 def https_url(value: Any) -> str:
     value = text()(value)
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise Invalid(f"is not a valid address: {value!r}",
+                      "check the brackets and the host name") from None
+    if parts.scheme != "https" or not host:
         raise Invalid(f"must be an absolute https:// address, got {value!r}",
                       "use the full address, starting with https://")
     if any(c.isspace() for c in value):

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+# The longest link we write into a header (List-Unsubscribe), unfolded: with the
+# header's name it stays well inside RFC 5322's 998-octet line limit.
+MAX_HEADER_URL = 900
+
 
 def mailto_link(to: str, subject: str, body: str | None = None) -> str:
     """A mailto: URL whose subject and body decode back exactly.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+import unicodedata
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -15,8 +17,21 @@ TEXT_WIDTH = 78
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # Raw HTML off: content must never be able to add markup or script to an email.
+    # Images off: an image in Markdown would be fetched from wherever it points when
+    # the email opens; chunk images go through front matter, where their host is checked.
     # xhtmlOut: MRML parses the result as XML, so void tags must self-close.
-    return MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "breaks": False})
+    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "breaks": False})
+    return md.disable("image")
+
+
+def markdown_links(source: str) -> list[tuple[str, int]]:
+    """Every link target in `source` with its 0-based line, for validating before rendering."""
+    links = []
+    for block in _parser().parse(source):
+        for token in block.children or []:
+            if token.type == "link_open":
+                links.append((str(token.attrGet("href") or ""), block.map[0] if block.map else 0))
+    return links
 
 
 def markdown_to_html(source: str, link_class: str = "ms-link") -> Markup:
@@ -59,13 +74,16 @@ def markdown_to_text(source: str, width: int = TEXT_WIDTH) -> str:
                 blocks.append(block)
             tight = False
         elif token.type == "heading_close" and blocks:
-            blocks[-1] = _underline(blocks[-1], "=" if token.tag in ("h1", "h2") else "-", width)
+            blocks[-1] = underline(blocks[-1], "=" if token.tag in ("h1", "h2") else "-", width)
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
-def _underline(heading: str, rule: str, width: int) -> str:
+def underline(heading: str, rule: str, width: int = TEXT_WIDTH) -> str:
     """A heading as its text underlined, so it reads as a heading in any font."""
-    return heading + "\n" + rule * min(width, max(len(line) for line in heading.splitlines()))
+    if not heading.strip():
+        return heading
+    longest = max(display_width(line) for line in heading.splitlines())
+    return heading + "\n" + rule * min(width, longest)
 
 
 def _wrap_block(text: str, list_stack: list[list], quote_depth: int, width: int) -> str:
@@ -105,14 +123,46 @@ def inline_text(children: list[Token]) -> str:
 
 
 def wrap(text: str, width: int = TEXT_WIDTH, initial: str = "", subsequent: str = "") -> str:
-    """Wrap text at `width`, never breaking a word or URL (a longer URL gets its own line)."""
+    """Wrap text at `width` screen columns, never breaking a word or URL.
+
+    Columns, not characters: CJK characters take two columns and may break
+    between any two of them; a word or URL longer than a line gets a line of its own.
+    """
     lines = []
     for paragraph in text.split("\n"):
-        lines.extend(textwrap.wrap(paragraph, width, initial_indent=initial,
-                                   subsequent_indent=subsequent, break_long_words=False,
-                                   break_on_hyphens=False) or [initial.rstrip()])
+        line, used, empty = initial, display_width(initial), True
+        for separator, piece in _pieces(paragraph):
+            piece_width = display_width(piece)
+            if not empty and used + len(separator) + piece_width > width:
+                lines.append(line.rstrip())
+                line, used, empty, separator = subsequent, display_width(subsequent), True, ""
+            if empty:
+                separator = ""
+            line += separator + piece
+            used += len(separator) + piece_width
+            empty = False
+        lines.append(line.rstrip())
         initial = subsequent
     return "\n".join(lines)
+
+
+def _pieces(paragraph: str):
+    """(separator, piece) pairs: words joined by a space; wide characters one by one, unjoined."""
+    for word in paragraph.split():
+        separator = " "
+        for piece in re.findall(r"[^\u1100-\uffff]+|.", word) if _has_wide(word) else [word]:
+            yield separator, piece
+            separator = ""
+
+
+def _has_wide(text: str) -> bool:
+    return any(unicodedata.east_asian_width(char) in "WF" for char in text)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospaced font."""
+    return sum(0 if unicodedata.combining(char) else
+               2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _walk(tokens: list[Token]):

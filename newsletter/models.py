@@ -63,13 +63,3 @@ class Issue:
     intro: str
     entries: tuple[IssueEntry, ...]
     template: str = "digest"
-
-
-@dataclass(frozen=True)
-class RenderedIssue:
-    """An issue rendered once: the same for every recipient but the unsubscribe link."""
-
-    issue: Issue
-    subject: str
-    html: str
-    text: str

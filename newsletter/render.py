@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from mjml import mjml2html
 
 from .config import Config
 from .errors import RenderError, display_path
-from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, wrap
+from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, underline, wrap
 from .models import Issue
 
 TEMPLATES_DIR = "templates"
@@ -67,21 +68,28 @@ class Renderer:
             env.filters.update(longdate=_long_date, host=lambda url: urlsplit(url).hostname or url)
         self.html_env.filters["markdown"] = markdown_to_html
         self.text_env.filters.update(markdown_text=markdown_to_text, wrap=_wrap_filter,
-                                     underline=_underline)
+                                     underline=underline)
 
     def render(self, issue: Issue) -> RenderedIssue:
         context = {"issue": issue, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
         mjml_source = self._render_template(self.html_env, f"{issue.template}.mjml.j2", context)
         text = _tidy_text(self._render_template(self.text_env, f"{issue.template}.txt.j2", context))
+        where = display_path(self.folder / f"{issue.template}.mjml.j2")
         try:
-            html = mjml2html(mjml_source)
+            # fonts={}: MRML would otherwise add Google Fonts links for some font names.
+            html = mjml2html(mjml_source, fonts={})
         except (ValueError, RuntimeError) as exc:
-            where = display_path(self.folder / f"{issue.template}.mjml.j2")
             raise RenderError(f"{where}: MJML did not compile: {exc}",
                               "check that every MJML tag is closed and every attribute has a "
                               "quoted value") from None
+        site = urlsplit(self.config.site_url).hostname or ""
+        remote = third_party_resources(html, site)
+        if remote:
+            raise RenderError(f"{where}: opening the email would load from {', '.join(remote)}",
+                              f"load nothing from outside {site}: no web fonts, no remote "
+                              "images or stylesheets")
         # Ends in a newline as the .eml's part will: the file and the part stay identical.
-        html = strip_remote_resources(html).rstrip("\n") + "\n"
+        html = html.rstrip("\n") + "\n"
         return RenderedIssue(issue, issue.subject, issue.preheader, html, text)
 
     def _render_template(self, env: jinja2.Environment, name: str, context: dict) -> str:
@@ -96,19 +104,55 @@ class Renderer:
             raise RenderError(f"{file}:{exc.lineno}: template syntax error: {exc.message}",
                               "fix the {{ }} or {% %} tag on that line") from None
         except jinja2.UndefinedError as exc:
-            raise RenderError(f"{where}: {exc.message}",
+            raise RenderError(f"{_template_place(exc, where)}: {exc.message}",
                               "use only the names README lists for templates") from None
+        except UnicodeDecodeError:
+            raise RenderError(f"{where}: a template is not UTF-8 text",
+                              "save the templates as UTF-8") from None
+        except Exception as exc:  # any error raised inside a template is the template's to fix
+            raise RenderError(f"{_template_place(exc, where)}: {type(exc).__name__}: {exc}",
+                              "fix the expression on that line of the template") from None
 
 
-def strip_remote_resources(html: str) -> str:
-    """Drop what MJML/MRML add by themselves that makes a client fetch from a third party.
+def _template_place(exc: BaseException, fallback: str) -> str:
+    """'templates/x.j2:12' from the innermost template frame of a traceback (Jinja maps them)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return f"{display_path(frame.filename)}:{frame.lineno}"
+    return fallback
 
-    <link> tags and CSS @import are only ever web fonts here; no email of ours
-    needs either, so all of them go.
-    """
-    html = re.sub(r"<link\b[^>]*>", "", html, flags=re.IGNORECASE)
-    html = re.sub(r"@import\s+url\([^)]*\)\s*;?", "", html, flags=re.IGNORECASE)
-    return re.sub(r"<style type=\"text/css\">\s*</style>", "", html)
+
+# Where a mail client fetches something on opening: a tag attribute that loads a
+# resource, and CSS (in <style> blocks and style attributes) url() and @import.
+# <a href> is left out: it loads only on a click. Text between tags is never read.
+_TAG = re.compile(r"<(?!!--)[^>]+>")
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_LOADING_ATTRIBUTE = re.compile(
+    r"\b(?:src|srcset|background|href|poster|data)\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
+_CSS_LOAD = re.compile(r"url\(\s*[\"']?([^)\"']*)|@import\s+(?:url\(\s*)?[\"']?([^;\"'\s)]*)",
+                       re.IGNORECASE)
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//([^/\"'\s)>?#]+)", re.IGNORECASE)
+
+
+def third_party_resources(html: str, site_host: str) -> list[str]:
+    """Hosts other than `site_host` (or its subdomains) that opening `html` would contact."""
+    addresses = []
+    for block in _STYLE_BLOCK.finditer(html):
+        addresses += [a or b for a, b in _CSS_LOAD.findall(block.group(1))]
+    for tag in _TAG.finditer(html):
+        tag_text = tag.group(0)
+        if not re.match(r"<a[\s>]", tag_text, re.IGNORECASE):
+            addresses += [value for _, value in _LOADING_ATTRIBUTE.findall(tag_text)]
+        for _, style in re.findall(r"\bstyle\s*=\s*([\"'])(.*?)\1", tag_text, re.I | re.S):
+            addresses += [a or b for a, b in _CSS_LOAD.findall(style)]
+    found: list[str] = []
+    for address in addresses:
+        remote = _REMOTE.match(address)
+        if remote:
+            host = remote.group(1).rsplit("@", 1)[-1].split(":")[0].lower()
+            if host != site_host and not host.endswith("." + site_host) and host not in found:
+                found.append(host)
+    return found
 
 
 def _long_date(value: dt.date) -> str:
@@ -117,11 +161,6 @@ def _long_date(value: dt.date) -> str:
 
 def _wrap_filter(value: str, indent: str = "") -> str:
     return wrap(value, TEXT_WIDTH, indent, indent)
-
-
-def _underline(value: str, rule: str) -> str:
-    width = max(len(line) for line in value.splitlines())
-    return f"{value}\n{rule * width}"
 
 
 def _tidy_text(text: str) -> str:

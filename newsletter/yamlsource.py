@@ -90,6 +90,12 @@ def load_yaml(text: str, path: Path,
     except yaml.YAMLError as exc:
         return None, [Problem(path, first_line, None, f"YAML error: {' '.join(str(exc).split())}",
                               "check the file is valid YAML")]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # PyYAML's constructors raise these for explicit tags it cannot honour
+        # ('!!int abc', '!!bool maybe') and for absurd nesting.
+        return None, [Problem(path, first_line, None,
+                              f"a value cannot be read ({type(exc).__name__}: {exc})",
+                              "write plain values without '!!' tags or deep [[[nesting]]]")]
     finally:
         if loader is not None:
             loader.dispose()
@@ -98,6 +104,8 @@ def load_yaml(text: str, path: Path,
     problems: list[Problem] = []
     if node is not None:
         _record_lines(node, (), doc, lines, problems, set())
+    if any("YAML alias" in problem.message for problem in problems):
+        return None, problems
     return doc, problems
 
 
@@ -116,13 +124,21 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, path: Path, lines: _Lines) -> Pro
 
 
 def _record_lines(node: yaml.Node, prefix: Key, doc: YamlDocument, lines: _Lines,
-                  problems: list[Problem], open_nodes: set[int]) -> None:
-    if id(node) in open_nodes:
-        problems.append(Problem(doc.path, lines.at(node.start_mark.index), dotted(prefix) or None,
-                                "refers to itself through a YAML alias",
-                                "write the value out instead of using & and *"))
+                  problems: list[Problem], visited: set[int]) -> None:
+    """Record key lines, refusing aliases: a node met twice was reached through '*name'.
+
+    Aliases are refused rather than followed, since a few hundred bytes of
+    nested aliases expand to millions of values.
+    """
+    if id(node) in visited:
+        # The node's own mark is the anchor's; the alias sits under its parent key.
+        parent = prefix[:-1] if prefix and isinstance(prefix[-1], int) else prefix
+        if not any("YAML alias" in problem.message for problem in problems):
+            problems.append(Problem(doc.path, doc.line_of(parent), dotted(prefix) or None,
+                                    "repeats another value through a YAML alias",
+                                    "write the value out instead of using & and *"))
         return
-    open_nodes.add(id(node))
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -133,12 +149,11 @@ def _record_lines(node: yaml.Node, prefix: Key, doc: YamlDocument, lines: _Lines
                                         "appears twice", "keep one of the two"))
             seen.add(key)
             doc.lines[prefix + (key,)] = line
-            _record_lines(value_node, prefix + (key,), doc, lines, problems, open_nodes)
+            _record_lines(value_node, prefix + (key,), doc, lines, problems, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             doc.lines[prefix + (index,)] = lines.at(item.start_mark.index)
-            _record_lines(item, prefix + (index,), doc, lines, problems, open_nodes)
-    open_nodes.discard(id(node))
+            _record_lines(item, prefix + (index,), doc, lines, problems, visited)
 
 
 def dotted(key: Key) -> str:

@@ -113,3 +113,53 @@ def test_hostile_subject_adds_no_header(project):
     assert message["Subject"] == subject == theirs["subject"]
     assert theirs["headerNames"] == ["from", "to", "reply-to", "subject", "date", "message-id",
                                      "list-id", "list-unsubscribe", "mime-version", "content-type"]
+
+
+def test_same_envelope_gives_the_same_bytes(sample_project):
+    from conftest import FIXED_DATE
+
+    from newsletter.build import build_issue
+    from newsletter.message import Envelope
+    from newsletter.project import load_project
+
+    envelope = Envelope("team@mindshape.io", FIXED_DATE, "<fixed@mindshape.io>", "=_b")
+    project = load_project(sample_project.root)
+    first = build_issue(project, "2", sample_project.root / "a", envelope=envelope)
+    second = build_issue(project, "2", sample_project.root / "b", envelope=envelope)
+    for (path_a, _), (path_b, _) in zip(first.files, second.files, strict=True):
+        assert path_a.read_bytes() == path_b.read_bytes()
+
+
+def test_non_ascii_and_punctuated_sender_name_reads_the_same_in_both_parsers(project):
+    config = project.root / "newsletter.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "sender:\n  name: Mindshape", 'sender:\n  name: "Mindshape, Café “Team”"'),
+        encoding="utf-8")
+    assert project.run("build").exit_code == 0
+    eml = project.out / "001-first" / "email.eml"
+    message = parse_eml(eml)
+    theirs = mailparser(eml)
+    assert message["From"].addresses[0].display_name == "Mindshape, Café “Team”"
+    assert theirs["from"] == [{"name": "Mindshape, Café “Team”", "address": "team@mindshape.io"}]
+    assert [a["address"] for a in theirs["to"]] == ["team@mindshape.io"]
+
+
+@pytest.mark.parametrize("subject", [
+    "Hello\r\nBcc: victim@example.com",
+    "Hello\nX-Injected: yes",
+    "Hello\u2028Bcc: victim@example.com",
+    "Hello\x85Bcc: victim@example.com",
+])
+def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
+    """Issue files refuse these; the message layer refuses them too, whatever the caller."""
+    from conftest import FIXED_DATE
+
+    from newsletter.errors import RenderError
+    from newsletter.message import Envelope, build_message, unsubscribe_link
+    from newsletter.project import load_project
+
+    config = load_project(project.root).config
+    envelope = Envelope("team@mindshape.io", FIXED_DATE, "<x@mindshape.io>", "=_b")
+    with pytest.raises(RenderError, match="line break"):
+        build_message(config, envelope, subject, "text\n", "<p>html</p>\n",
+                      unsubscribe_link(config))

@@ -87,8 +87,8 @@ def test_unsubscribe_is_a_mailto_link_in_both_parts(project):
 
 def test_crisis_numbers_are_tappable(project):
     html, _ = built(project)
-    for href in ("tel:988", "tel:116123", "tel:131114", "tel:112", "sms:741741"):
-        assert f'href="{href}"' in html
+    for href in ("tel:988", "tel:116123", "tel:131114", "tel:112", "sms:741741?&body=HOME"):
+        assert f'href="{html_lib.escape(href)}"' in html
 
 
 def test_hostile_title_is_shown_literally_never_executed(project):
@@ -241,3 +241,70 @@ def test_unchanged_input_gives_identical_html_and_text(project, tmp_path: Path):
     first = built(project)
     second = built(project)
     assert first == second
+
+
+def test_each_read_link_names_its_piece_for_screen_readers(sample_project):
+    html, _ = built(sample_project, "2")
+    labels = re.findall(r'aria-label="Read the full piece: ([^"]+)"', html)
+    assert len(labels) == 4 and len(set(labels)) == 4
+    assert html_lib.unescape(labels[0]) == (
+        "Turning up the volume: the hyperactivating strategy, explained")
+
+
+def test_markdown_image_in_the_intro_is_never_fetched(project):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  Hello from the editors.", "  Hello ![](https://mindshape.io/pixel.gif) there."))
+    html, _ = built(project)
+    assert "<img" not in html
+
+
+@pytest.mark.parametrize("snippet", [
+    '<mj-image src="https://cdn.example.com/a.png" alt="A calm lake" />',
+    '<mj-text><div style="background:url(https://tracker.example/p.gif)">x</div></mj-text>',
+])
+def test_a_template_that_would_load_from_a_third_party_is_refused(project, snippet):
+    template = project.root / "templates" / "digest.mjml.j2"
+    source = template.read_text(encoding="utf-8")
+    template.write_text(source.replace("<mj-column>", "<mj-column>" + snippet, 1),
+                        encoding="utf-8")
+    result = project.run("build")
+    assert result.exit_code == 1
+    assert re.search(r"digest\.mjml\.j2: opening the email would load from "
+                     r"(cdn|tracker)\.example", result.errors[0])
+    assert not project.out.exists()
+
+
+def test_css_words_in_content_are_shown_not_stripped(project):
+    project.write("content/alpha.md", chunk_file("alpha", summary="We @import url(nothing); ok"))
+    html, text = built(project)
+    assert "We @import url(nothing); ok" in visible_text(html)
+    assert "We @import url(nothing); ok" in text
+
+
+def test_an_error_inside_a_template_expression_names_the_line(project):
+    template = project.root / "templates" / "digest.txt.j2"
+    template.write_text("ok\n{{ issue.number / 0 }}\n", encoding="utf-8")
+    result = project.run("build")
+    assert result.exit_code == 1
+    assert re.search(r"digest\.txt\.j2:2: ZeroDivisionError", result.errors[0]), result.errors
+    assert not project.out.exists()
+
+
+def test_an_empty_heading_in_the_intro_is_fine(project):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  Hello from the editors.", "  #\n\n  Hello."))
+    _, text = built(project)
+    assert "Hello." in text
+
+
+def test_wide_characters_wrap_by_screen_columns(project):
+    title = "日本語" * 30
+    project.write("content/alpha.md", chunk_file("alpha", title=title, summary="要約" * 50))
+    _, text = built(project)
+    from newsletter.markup import display_width
+
+    for line in text.splitlines():
+        assert display_width(line) <= 78 or re.fullmatch(r"<\S+>", line), line
+    title_lines = text.split("GUIDE\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "".join(title_lines[:-1]) == title
+    assert display_width(title_lines[-1]) == max(display_width(x) for x in title_lines[:-1])

@@ -754,3 +754,71 @@ def test_a_project_folder_that_does_not_exist_is_refused_by_name(tmp_path):
     result = CliRunner().invoke(cli, ["--project", str(tmp_path / "nowhere"), "build"])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr and "nowhere" in result.stderr
+
+
+# --- input that would hang or crash a YAML loader -------------------------------------------
+
+
+def test_yaml_alias_bomb_is_refused_not_expanded(project):
+    levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for n in range(1, 9):
+        name, previous = chr(ord("a") + n), chr(ord("a") + n - 1)
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    project.write(ISSUE, issue_file() + "\n".join(levels) + "\n")
+    [problem] = rejected(project)
+    assert problem.startswith("digests/001-first.yaml:10: b[0]: repeats another value through "
+                              "a YAML alias")
+
+
+@pytest.mark.parametrize("line", ["number: !!int abc", "number: !!bool maybe",
+                                  "number: " + "[" * 3000 + "]" * 3000])
+def test_yaml_values_a_loader_cannot_build_are_problems(project, line):
+    project.write(ISSUE, issue_file().replace("number: 1", line))
+    [problem] = rejected(project)
+    assert problem.startswith("digests/001-first.yaml:1: ")
+
+
+def test_url_with_a_stray_bracket_is_a_problem(project):
+    project.write("content/x.md", x_chunk("url: https://mindshape.io/x",
+                                          'url: "https://[mindshape.io/x"'))
+    assert rejected(project) == [
+        "content/x.md:5: url: is not a valid address: 'https://[mindshape.io/x' "
+        "(hint: check the brackets and the host name)"]
+
+
+@pytest.mark.parametrize(("link", "shown"), [
+    ("http://mindshape.io/a", "'http://mindshape.io/a'"),
+    ("/relative/page", "'/relative/page'"),
+])
+def test_intro_links_must_be_https_or_mailto(project, link, shown):
+    project.write(ISSUE, issue_file().replace(
+        "  Hello from the editors.", f"  Hello.\n\n  See [this]({link})."))
+    assert rejected(project) == [
+        f"digests/001-first.yaml:8: intro: links to {shown} (hint: link to a full https:// "
+        "address or a mailto: address)"]
+
+
+def test_backslash_in_subject_is_refused(project):
+    project.write(ISSUE, issue_file(subject="Tea \\\\ toast"))
+    [problem] = rejected(project)
+    assert problem.startswith("digests/001-first.yaml:3: subject: contains a backslash")
+
+
+def test_list_id_name_cannot_smuggle_an_address(project):
+    line = edit_config(project, r"^  name: Mindshape newsletter$",
+                       "  name: 'Mindshape <a@b.example>'")
+    assert rejected(project) == [
+        f"newsletter.yaml:{line}: list_id.name: may not contain < > ( ) \" , ; : @ [ ] "
+        "(hint: use letters, digits, spaces, hyphens and full stops)"]
+
+
+def test_an_unsubscribe_body_too_long_for_a_header_is_reported_in_the_config(project):
+    line = edit_config(project, r"^  unsubscribe_body: .*$", "  unsubscribe_body: " + "é" * 300)
+    [problem] = rejected(project)
+    assert problem.startswith(f"newsletter.yaml:{line}: signup.unsubscribe_body: makes an "
+                              "unsubscribe link of ")
+
+
+def test_a_superscript_digit_is_not_an_issue_number(project):
+    assert rejected(project, "²") == [
+        "no issue '²' (hint: name one by number or id: 1 (001-first))"]
