@@ -10,11 +10,6 @@ from pathlib import Path
 from .errors import OutputError, display_path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, fsync, then rename."""
-    write_all_atomic({path: data})
-
-
 def write_all_atomic(files: dict[Path, bytes]) -> None:
     """Write several files so that a failure leaves none of them changed.
 
