@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -244,31 +243,17 @@ def _read_footer(r: FieldReader | None) -> Footer | None:
     return Footer(**values)
 
 
-def _language(value: object) -> str:
-    value = f.text(20)(value)
-    if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
-        raise Invalid(f"must be a language tag like en or en-GB, got {value!r}", "for example en")
-    return value
-
-
-def _list_id(value: object) -> str:
-    value = f.text(200)(value)
-    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
-        raise Invalid(f"must look like a domain name (RFC 2919), got {value!r}",
-                      "for example newsletter.mindshape.io")
-    return value
+_language = f.matching(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", "a language tag like en or en-GB",
+                       "en", 20)
+_list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC 2919)",
+                      "newsletter.mindshape.io")
+_phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
+                         "a tel: or sms: link with digits only",
+                         "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
 
 
 def _font_stack(value: object) -> str:
     value = f.text(300)(value)
     if any(c in value for c in "<>;{}\\") or "url(" in value.lower():
         raise Invalid("may list font names only", "for example: Georgia, 'Times New Roman', serif")
-    return value
-
-
-def _phone_href(value: object) -> str:
-    value = f.text(100)(value)
-    if not re.fullmatch(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?", value):
-        raise Invalid(f"must be a tel: or sms: link with digits only, got {value!r}",
-                      "for example tel:116123, or sms:741741?&body=HOME to pre-fill a word")
     return value

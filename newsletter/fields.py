@@ -237,11 +237,20 @@ def email_address(value: Any) -> str:
     return value
 
 
-def colour(value: Any) -> str:
-    value = text()(value)
-    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-        raise Invalid(f"must be a colour as #rrggbb, got {value!r}", "for example #5b4b8a")
-    return value.lower()
+def matching(pattern: str, what: str, example: str, max_length: int = 200) -> Callable[[Any], str]:
+    """Text that must match `pattern` entirely; `what` and `example` explain it to the editor."""
+    compiled = re.compile(pattern)
+
+    def convert(value: Any) -> str:
+        value = text(max_length)(value)
+        if not compiled.fullmatch(value):
+            raise Invalid(f"must be {what}, got {value!r}", f"for example {example}")
+        return value
+
+    return convert
+
+
+colour = matching(r"#[0-9a-fA-F]{6}", "a colour as #rrggbb", "#5b4b8a", 7)
 
 
 def _shown(value: Any) -> str:
