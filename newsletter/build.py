@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compose import find_issue
-from .message import Envelope, build_message, new_envelope, unsubscribe_link
+from .message import Envelope, build_review_message, new_envelope, unsubscribe_link
 from .output import write_all_atomic
 from .project import Project
 from .render import Renderer
@@ -35,7 +35,7 @@ def build_issue(project: Project, ref: str | None, out_dir: Path,
     link = unsubscribe_link(config)
     html, text = rendered.parts(link)
     envelope = envelope or new_envelope(config, to=config.sender.email)
-    eml = build_message(config, envelope, rendered.subject, text, html, link)
+    eml = build_review_message(config, rendered, envelope, link)
 
     target = out_dir / issue.id
     files = {

@@ -1,32 +1,34 @@
-"""RenderedIssue + recipient -> the bytes of one email; deterministic given clock, id, boundary."""
+"""RenderedIssue + recipients -> the bytes of each email, encoded once and spliced per message.
+
+Everything the messages of an issue share (headers, both parts, quoted-printable
+encoding) is prepared once; a message adds only its recipients, Message-ID and
+unsubscribe link. Given the date, boundary and Message-ID, output is deterministic.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import re
 import uuid
 from dataclasses import dataclass
 from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
 
+from . import qp
 from .config import Config
 from .errors import RenderError
-from .mailto import MAX_HEADER_URL, mailto_link
+from .headers import address_header, phrase_header, raw_header, unstructured_header
+from .mailto import mailto_link
+from .render import UNSUBSCRIBE_SLOT, RenderedIssue
 
-# CRLF line ends, and quoted-printable lines of 76 characters as RFC 2045 asks
-# (policy.SMTP writes 78, which SpamAssassin flags as MIME_QP_LONG_LINE).
-# refold_source="none": headers set with set_raw() are written exactly as given;
-# the email package would otherwise RFC 2047-encode a long URL, which no client
-# then reads as a List-Unsubscribe address.
-WIRE_POLICY = policy.SMTP.clone(max_line_length=76, refold_source="none")
+Mailbox = tuple[str, str]  # (display name, address)
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """What differs between two messages of the same issue. Pass fixed values for golden output."""
+    """What differs between two builds of the same issue. Fixed values give golden output."""
 
     to: str
     date: dt.datetime
@@ -34,77 +36,96 @@ class Envelope:
     boundary: str
 
 
-def new_envelope(config: Config, to: str, now: dt.datetime | None = None) -> Envelope:
+def new_message_id(config: Config) -> str:
+    return f"<{uuid.uuid4().hex}@{config.sender.domain}>"
+
+
+def new_boundary() -> str:
+    # "=_" cannot occur in quoted-printable text, so the boundary never collides with a body.
+    return f"=_{uuid.uuid4().hex}"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).astimezone()
+
+
+def new_envelope(config: Config, to: str) -> Envelope:
     """A fresh envelope: the current time, a unique Message-ID on the sender's domain."""
-    token = uuid.uuid4().hex
-    return Envelope(to=to, date=now or dt.datetime.now(dt.UTC).astimezone(),
-                    message_id=f"<{token}@{config.sender.domain}>", boundary=f"=_{token}")
+    return Envelope(to=to, date=now(), message_id=new_message_id(config), boundary=new_boundary())
 
 
-def unsubscribe_link(config: Config) -> str:
-    return mailto_link(config.sender.email, config.signup.unsubscribe_subject,
-                       config.signup.unsubscribe_body)
+def unsubscribe_link(config: Config, address: str | None = None) -> str:
+    """The one-step unsubscribe mailto:; with `address`, the body names it, so a request
+    sent from another account still says who is leaving."""
+    body = config.signup.unsubscribe_body
+    if address:
+        body += f"\n\n{address}"
+    return mailto_link(config.sender.email, config.signup.unsubscribe_subject, body)
 
 
-def build_message(config: Config, envelope: Envelope, subject: str, text: str, html: str,
-                  unsubscribe_url: str) -> bytes:
-    """The message as bytes: multipart/alternative, text/plain first, then text/html, UTF-8.
+class MessageFactory:
+    """The messages of one rendered issue. Build it once per run, call it per message."""
 
-    The written bytes are parsed back and compared with what was meant, because
-    Python's email package has turned header values into extra headers before.
-    """
-    if _UNSAFE_IN_HEADER.search(subject):
-        raise RenderError(f"the subject {subject[:60]!r} contains a line break or control "
-                          "character", "write the subject on one line")
-    msg = EmailMessage(policy=WIRE_POLICY)
-    msg["From"] = Address(config.sender.name, addr_spec=config.sender.email)
-    msg["To"] = envelope.to
-    msg["Reply-To"] = config.reply_to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(envelope.date)
-    msg["Message-ID"] = envelope.message_id
-    msg["List-Id"] = f"{config.list_id.name} <{config.list_id.id}>"
-    msg.set_raw("List-Unsubscribe", f"<{_ascii_url(unsubscribe_url)}>")
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    for part in msg.iter_parts():
-        del part["MIME-Version"]  # only the top level needs it; the email package adds it twice
-    msg.set_boundary(envelope.boundary)
-    data = msg.as_bytes(policy=WIRE_POLICY)
-    _verify(data, {
-        "From": str(msg["From"]), "To": envelope.to, "Subject": subject,
-        "List-Id": str(msg["List-Id"]), "List-Unsubscribe": f"<{unsubscribe_url}>"})
+    def __init__(self, config: Config, rendered: RenderedIssue, *, date: dt.datetime,
+                 boundary: str, draft: bool) -> None:
+        self.config = config
+        self.subject = rendered.subject
+        self.boundary = boundary
+        sender = config.sender
+        self._from = address_header("From", [(sender.name, sender.email)])
+        self._after_recipients = (
+            address_header("Reply-To", [("", config.reply_to)])
+            + unstructured_header("Subject", rendered.subject)
+            + raw_header("Date", format_datetime(date)))
+        self._list_id = phrase_header("List-Id", config.list_id.name, f"<{config.list_id.id}>")
+        # X-Unsent: Apple Mail, Thunderbird and Outlook open the file as a draft to send.
+        self._tail = ((b"X-Unsent: 1\r\n" if draft else b"") + b"MIME-Version: 1.0\r\n"
+                      + raw_header("Content-Type",
+                                   f'multipart/alternative; boundary="{boundary}"') + b"\r\n")
+        part = ('--{b}\r\nContent-Type: text/{sub}; charset="utf-8"\r\n'
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+        self._text_head = part.format(b=boundary, sub="plain").encode("ascii")
+        self._html_head = ("\r\n" + part.format(b=boundary, sub="html")).encode("ascii")
+        self._end = f"\r\n--{boundary}--\r\n".encode("ascii")
+        self._text_pieces = qp.encode_pieces(rendered.text_with_slot, UNSUBSCRIBE_SLOT)
+        self._html_pieces = qp.encode_pieces(rendered.html_with_slot, UNSUBSCRIBE_SLOT)
+
+    def message(self, *, to: list[Mailbox], message_id: str, unsubscribe_url: str,
+                bcc: list[Mailbox] | None = None) -> bytes:
+        """One message as bytes, CRLF line ends, every line within 78 (headers) or 76 (bodies)."""
+        head = (self._from + address_header("To", to)
+                + (address_header("Bcc", bcc) if bcc else b"")
+                + self._after_recipients + raw_header("Message-ID", message_id)
+                + self._list_id + raw_header("List-Unsubscribe", f"<{unsubscribe_url}>")
+                + self._tail)
+        text_link = qp.encode(unsubscribe_url, soft_end=True)
+        html_link = qp.encode(html_lib.escape(unsubscribe_url), soft_end=True)
+        return b"".join((head, self._text_head, text_link.join(self._text_pieces),
+                         self._html_head, html_link.join(self._html_pieces), self._end))
+
+
+def build_review_message(config: Config, rendered: RenderedIssue, envelope: Envelope,
+                         unsubscribe_url: str) -> bytes:
+    """The review copy `build` writes, to `envelope.to`; parsed back to check it."""
+    factory = MessageFactory(config, rendered, date=envelope.date, boundary=envelope.boundary,
+                             draft=False)
+    data = factory.message(to=[("", envelope.to)], message_id=envelope.message_id,
+                           unsubscribe_url=unsubscribe_url)
+    verify(data, subject=rendered.subject, recipients=[envelope.to])
     return data
 
 
-# Anything a header could be split at: CR, LF and the other Unicode line breaks, controls.
-_UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _ascii_url(url: str) -> str:
-    """A URL safe to write raw into a header: printable ASCII, no spaces, not too long."""
-    if len(url) > MAX_HEADER_URL or not re.fullmatch(r"[!-~]+", url):
-        raise RenderError(f"the unsubscribe link {url[:60]!r} cannot go in a mail header",
-                          "it must be percent-encoded ASCII without spaces, at most "
-                          f"{MAX_HEADER_URL} characters")
-    return url
-
-
-_EXPECTED_HEADERS = ["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "List-Id",
-                     "List-Unsubscribe", "MIME-Version", "Content-Type"]
-
-
-def _verify(data: bytes, meant: dict[str, str]) -> None:
-    """Parse the bytes back: the same headers, each read back as meant, no defects, short lines."""
+def verify(data: bytes, *, subject: str, recipients: list[str]) -> None:
+    """Parse a message back: one of each header, the meant subject and recipients, no defects."""
     parsed = BytesParser(policy=policy.default).parsebytes(data)
-    names = list(parsed.keys())
-    if names != _EXPECTED_HEADERS:
-        raise RenderError(f"the message written has the headers {names}, not the ones meant",
-                          "a value holds text a mail reader would split; simplify it")
-    for name, value in meant.items():
-        if str(parsed[name]) != value:
-            raise RenderError(f"the {name} header would be read as {str(parsed[name])!r}, "
-                              f"not {value!r}", f"simplify the {name.lower()} text")
+    names = [name.lower() for name in parsed]
+    if len(names) != len(set(names)):
+        raise RenderError(f"the message has a repeated header ({names})", "report this as a bug")
+    got = [a.addr_spec for field in ("To", "Cc", "Bcc") if parsed[field]
+           for a in parsed[field].addresses]
+    if parsed["Subject"] != subject or got != recipients:
+        raise RenderError(f"the message would be read with subject {parsed['Subject']!r} and "
+                          f"recipients {got}", "simplify the subject; report this as a bug")
     if parsed.defects or any(part.defects for part in parsed.walk()):
         raise RenderError("the message written has MIME defects", "report this as a bug")
     if max(len(line) for line in data.split(b"\r\n")) > 998 or re.search(rb"(?<!\r)\n", data):

@@ -155,11 +155,15 @@ def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
     from conftest import FIXED_DATE
 
     from newsletter.errors import RenderError
-    from newsletter.message import Envelope, build_message, unsubscribe_link
+    from newsletter.message import MessageFactory, unsubscribe_link
     from newsletter.project import load_project
+    from newsletter.render import UNSUBSCRIBE_SLOT, RenderedIssue
 
-    config = load_project(project.root).config
-    envelope = Envelope("team@mindshape.io", FIXED_DATE, "<x@mindshape.io>", "=_b")
+    project_data = load_project(project.root)
+    config = project_data.config
+    rendered = RenderedIssue(project_data.issues[0], subject, "preheader",
+                             f"<a href='{UNSUBSCRIBE_SLOT}'>x</a>\n", f"{UNSUBSCRIBE_SLOT}\n")
     with pytest.raises(RenderError, match="line break"):
-        build_message(config, envelope, subject, "text\n", "<p>html</p>\n",
-                      unsubscribe_link(config))
+        MessageFactory(config, rendered, date=FIXED_DATE, boundary="=_b", draft=False).message(
+            to=[("", "team@mindshape.io")], message_id="<x@mindshape.io>",
+            unsubscribe_url=unsubscribe_link(config))

@@ -1,0 +1,115 @@
+"""Mail header lines written byte by byte, so no value can add a header or a recipient.
+
+Python's email package refolds and re-parses values, and in 3.11 can turn text
+that looks like an encoded word into a real header. Here every header line is
+built from values that have been checked or encoded, and the result is plain
+ASCII with CRLF folding only where this module puts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+
+from .errors import RenderError
+
+MAX_LINE = 78
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+# Controls and line breaks of every kind, and bidi controls that can make an
+# address read backwards in a mail app ("evil\u202emoc.elpmaxe").
+_UNSAFE_CHARS = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e"
+                           "\\u2066-\\u2069\\ufeff]")
+_ATEXT_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
+
+
+def clean_display_name(name: str) -> str:
+    """A display name with line breaks, controls and bidi overrides turned into spaces."""
+    return " ".join(_UNSAFE_CHARS.sub(" ", unicodedata.normalize("NFC", name)).split())
+
+
+def address_header(field: str, pairs: list[tuple[str, str]]) -> bytes:
+    """'Field: Name <a@b>, ...' folded at 78 columns, names quoted or RFC 2047 encoded.
+
+    Addresses must already be validated ASCII addr-specs; names are cleaned here.
+    """
+    items = []
+    for name, address in pairs:
+        if not re.fullmatch(r"[!-~]+@[!-~]+", address) or any(c in address for c in '<>,;"'):
+            raise RenderError(f"{address!r} cannot go in a mail header",
+                              "addresses must be validated before they reach a message")
+        items.append(_mailbox(clean_display_name(name), address))
+    return _fold(field, items, separator=",")
+
+
+def _mailbox(name: str, address: str) -> list[str]:
+    """A mailbox as words to fold between: ['"Name"', '<a@b>'] or encoded words."""
+    if not name:
+        return [address]
+    if _PRINTABLE_ASCII.fullmatch(name) and "=?" not in name and len(name) <= 60:
+        if _ATEXT_PHRASE.fullmatch(name) and not name.startswith(" "):
+            return [*name.split(" "), f"<{address}>"]
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return [f'"{quoted}"', f"<{address}>"]
+    # Anything else (non-ASCII, very long, or text a decoder would take for an
+    # encoded word) is encoded whole, so it decodes to exactly the name.
+    return [*encoded_words(name), f"<{address}>"]
+
+
+def phrase_header(field: str, phrase: str, token: str) -> bytes:
+    """'List-Id: Mindshape newsletter <newsletter.mindshape.io>': a phrase, then a <token>."""
+    if not re.fullmatch(r"<[!-~]+>", token):
+        raise RenderError(f"the {field} value {token!r} cannot go in a mail header",
+                          "it must be printable ASCII in angle brackets")
+    words = _mailbox(clean_display_name(phrase), "")[:-1] if phrase else []
+    return _fold(field, [[*words, token]], separator="")
+
+
+def encoded_words(text: str) -> list[str]:
+    """RFC 2047 base64 encoded words of at most 75 characters, never splitting a character."""
+    words, chunk = [], b""
+    for char in text:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > 45:  # 45 bytes -> 60 base64 characters + 12 of wrapping
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    if chunk:
+        words.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+
+
+def unstructured_header(field: str, value: str) -> bytes:
+    """A Subject-like header: ASCII words folded, or RFC 2047 encoded when not plain ASCII."""
+    if _UNSAFE_CHARS.search(value):
+        raise RenderError(f"the {field} {value[:60]!r} contains a line break or control character",
+                          "write it on one line")
+    if _PRINTABLE_ASCII.fullmatch(value) and "=?" not in value and \
+            max((len(word) for word in value.split(" ")), default=0) <= MAX_LINE - len(field) - 2:
+        return _fold(field, [value.split(" ")], separator="")
+    return _fold(field, [encoded_words(value)], separator="")
+
+
+def raw_header(field: str, value: str) -> bytes:
+    """A header whose value is a checked ASCII token (a Message-ID, a URL in <>), unfolded."""
+    if not re.fullmatch(r"[!-~]+( [!-~]+)*", value) or len(field) + 2 + len(value) > 998:
+        raise RenderError(f"the {field} value {value[:60]!r} cannot go in a mail header",
+                          "it must be printable ASCII, at most 990 characters")
+    return f"{field}: {value}\r\n".encode("ascii")
+
+
+def _fold(field: str, items: list[list[str]], separator: str) -> bytes:
+    """Join items (each a list of words), folding with CRLF + space before a word that would
+    pass 78 columns. Folding only ever happens at a space, so unfolding restores the text."""
+    line = f"{field}:"
+    out = []
+    for index, words in enumerate(items):
+        for position, word in enumerate(words):
+            piece = word + (separator if index < len(items) - 1 and position == len(words) - 1
+                            else "")
+            if len(line) + 1 + len(piece) > MAX_LINE and line.strip() != f"{field}:":
+                out.append(line)
+                line = ""
+            line += " " + piece
+    out.append(line)
+    return ("\r\n".join(out) + "\r\n").encode("ascii")

@@ -1,0 +1,64 @@
+"""Quoted-printable encoding (RFC 2045) in pieces that can be joined, for splicing per recipient.
+
+A rendered part is encoded once, split at the slots where per-recipient text goes;
+each piece ends at a line boundary (a real line break or a soft '=' break), so
+the encoded recipient text can be dropped in between without re-encoding the rest
+and without ever making a line longer than 76 characters.
+"""
+
+from __future__ import annotations
+
+MAX_LINE = 76
+_SAFE = frozenset(range(33, 127)) - {ord("=")}
+
+
+def encode(text: str, *, soft_end: bool = False) -> bytes:
+    """Encode `text` (lines ending in "\\n") as quoted-printable with CRLF line ends.
+
+    With `soft_end`, the result ends in a soft line break ("=\\r\\n"), so whatever
+    encoded text is appended starts a fresh line and decodes as a continuation.
+    """
+    lines = text.split("\n")
+    out = bytearray()
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        if last and not line and not soft_end:
+            break  # text ended with "\n": nothing follows the last line break
+        out += _encode_line(line.encode("utf-8"), soft_end=last and soft_end)
+        out += b"=\r\n" if last and soft_end else b"" if last else b"\r\n"
+    return bytes(out)
+
+
+def _encode_line(data: bytes, *, soft_end: bool) -> bytes:
+    """One logical line, wrapped with soft breaks so no physical line exceeds 76 characters."""
+    tokens = []
+    for position, byte in enumerate(data):
+        at_end = position == len(data) - 1
+        if byte in _SAFE or (byte in (9, 32) and not (at_end and not soft_end)):
+            tokens.append(bytes((byte,)))
+        else:
+            tokens.append(b"=%02X" % byte)
+    out = bytearray()
+    column = 0
+    # Room for a soft break's "=" on every physical line but a hard-ended last one.
+    for index, token in enumerate(tokens):
+        remaining_after = len(tokens) - index - 1
+        limit = MAX_LINE - 1 if (remaining_after or soft_end) else MAX_LINE
+        if column + len(token) > limit:
+            out += b"=\r\n"
+            column = 0
+        out += token
+        column += len(token)
+    # A space or tab before a soft break is fine ("a ="); before a hard break
+    # it was encoded above, since a mail relay may strip it.
+    return bytes(out)
+
+
+def encode_pieces(text: str, slot: str) -> list[bytes]:
+    """`text` split at every `slot`, each piece encoded to end on a line boundary.
+
+    Join them with `encode(value, soft_end=True)` of the per-recipient value in
+    between: the result decodes to `text` with the slots replaced.
+    """
+    parts = text.split(slot)
+    return [encode(part, soft_end=index < len(parts) - 1) for index, part in enumerate(parts)]
