@@ -93,10 +93,13 @@ class Footer:
 
 @dataclass(frozen=True)
 class Config:
+    """newsletter.yaml, validated. `web_url(issue_id)` is where an issue is on the web."""
+
     path: Path
     name: str
     language: str
     site_url: str
+    archive_url: str
     sender: Sender
     reply_to: str
     list_id: ListId
@@ -104,6 +107,9 @@ class Config:
     cadence: Cadence
     brand: Brand
     footer: Footer
+
+    def web_url(self, issue_id: str) -> str:
+        return f"{self.archive_url}{issue_id}/"
 
 
 def load_config(root: Path) -> Config:
@@ -138,8 +144,8 @@ def site_host(root: Path) -> str | None:
         return None
 
 
-_TOP = ("name", "language", "site_url", "sender", "reply_to", "list_id", "signup", "cadence",
-        "brand", "footer")
+_TOP = ("name", "language", "site_url", "archive_url", "sender", "reply_to", "list_id", "signup",
+        "cadence", "brand", "footer")
 
 
 def _read(r: FieldReader, path: Path) -> Config | None:
@@ -148,6 +154,7 @@ def _read(r: FieldReader, path: Path) -> Config | None:
         "name": r.required("name", f.header_text(60)),
         "language": r.required("language", _language),
         "site_url": r.required("site_url", f.https_url),
+        "archive_url": r.required("archive_url", _folder_url),
         "sender": _read_sender(r.section("sender")),
         "reply_to": r.required("reply_to", f.email_address),
         "list_id": _read_simple(r.section("list_id"), ListId, {
@@ -250,6 +257,14 @@ _list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC
 _phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
                          "a tel: or sms: link with digits only",
                          "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
+
+
+def _folder_url(value: object) -> str:
+    value = f.https_url(value)
+    if not value.endswith("/") or "?" in value or "#" in value:
+        raise Invalid(f"must be a folder address ending in '/', got {value!r}",
+                      "for example https://mindshape.io/newsletter/")
+    return value
 
 
 def _font_stack(value: object) -> str:

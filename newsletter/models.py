@@ -63,3 +63,11 @@ class Issue:
     intro: str
     entries: tuple[IssueEntry, ...]
     template: str = "digest"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone on the list: a validated, normalised address and the name they gave."""
+
+    email: str
+    name: str = ""

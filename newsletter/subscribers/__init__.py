@@ -1,0 +1,1 @@
+"""Who gets the newsletter: addresses checked and normalised, read from where they are kept."""
