@@ -627,8 +627,8 @@ def test_unknown_top_level_key_lists_the_known_ones(project):
     line = text.count("\n") + 1
     assert rejected(project) == [
         f"newsletter.yaml:{line}: colour: is not a known field (hint: remove it or fix its "
-        "spelling; known fields: name, language, site_url, archive_url, sender, reply_to, list_id, signup, "
-        "cadence, brand, footer)"]
+        "spelling; known fields: name, language, site_url, archive_url, sender, reply_to, "
+        "list_id, signup, cadence, brand, footer)"]
 
 
 def test_cadence_min_days_over_max_days_is_refused(project):
