@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .build import build_issue
+from .emit.run import MODES, emit_issue
 from .errors import NewsletterError, display_path
 from .project import load_project
 
@@ -66,6 +67,70 @@ def build(project_dir: Path, issue: str | None, out_dir: Path | None) -> None:
         click.echo(f"wrote {display_path(path):<40} {_size(size):>9}")
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
+
+
+@cli.command(cls=NewsletterCommand)
+@click.argument("issue")
+@click.option("--mode", type=click.Choice(MODES), default="eml", show_default=True,
+              help="eml: a draft per subscriber; bcc: drafts with up to N subscribers in Bcc; "
+                   "mailto: links to click.")
+@click.option("--subscribers", "subscribers_csv",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A CSV with the columns email,name.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write <issue-id>/ into.  [default: out/ in the project]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Most recipients per Bcc draft or mailto: link (mail accounts cap them).")
+@click.option("--force", is_flag=True,
+              help="Emit again to subscribers who already have this issue.")
+@click.pass_obj
+def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
+         out_dir: Path | None, batch_size: int, force: bool) -> None:
+    """Make ISSUE ready to send from your own mail app: drafts or mailto: links, resumable."""
+    project = load_project(project_dir)
+    with _ProgressBar("Emitting") as bar:
+        report = emit_issue(project, issue, mode=mode, subscribers_csv=subscribers_csv,
+                            out_dir=out_dir or project_dir / "out", batch_size=batch_size,
+                            force=force, progress=bar.step, total=bar.start)
+    for problem in report.skipped:
+        click.echo(f"Skipped: {problem}", err=True)
+    if report.recovered:
+        click.echo(f"Resumed: removed {report.recovered} file(s) an interrupted run left "
+                   "unfinished; their subscribers were emitted again.")
+    where = display_path(report.folder)
+    click.echo(f"Emitted issue {report.issue_id} to {report.emitted} subscriber(s) "
+               f"({report.mode}) in {where}/")
+    if report.already:
+        click.echo(f"{report.already} subscriber(s) already had this issue and were left out "
+                   "(--force emits to them again).")
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} row(s) skipped, listed above.")
+    for note in report.notes:
+        click.echo(note)
+
+
+class _ProgressBar:
+    """A progress bar on a terminal; silent when output goes to a file or a pipe."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def start(self, length: int) -> None:
+        if sys.stderr.isatty() and length:
+            self.bar = click.progressbar(length=length, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def step(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
 
 
 def _size(size: int) -> str:

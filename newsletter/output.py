@@ -10,22 +10,26 @@ from pathlib import Path
 from .errors import OutputError, display_path
 
 
-def write_all_atomic(files: dict[Path, bytes]) -> None:
+def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
     """Write several files so that a failure leaves none of them changed.
 
     Every file is written to a temporary name first; only when all are on disk
     are they renamed into place (renames do not fail for lack of space).
+    `durable=False` skips the per-file fsync, for callers that write many files
+    and call `flush_to_disk()` once before recording them as written.
     """
     staged: list[tuple[str, Path]] = []
     try:
+        for folder in {path.parent for path in files}:
+            folder.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
         for tmp, path in staged:
             os.replace(tmp, path)
     except OSError as exc:
@@ -35,3 +39,16 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
         where = display_path(exc.filename) if exc.filename else "the output folder"
         raise OutputError(f"cannot write {where}: {exc.strerror}",
                           "free some disk space or pick another --out folder") from None
+
+
+def flush_to_disk() -> None:
+    """Everything written so far reaches the disk (one sync for a whole batch of files)."""
+    os.sync()
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Temporary files of a write that was killed before its rename."""
+    if folder.is_dir():
+        for leftover in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()

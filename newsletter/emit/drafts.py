@@ -1,0 +1,104 @@
+"""The eml and bcc modes: .eml drafts in outbox/, written in ledgered batches.
+
+eml: one draft per subscriber, To: them, with their own unsubscribe link.
+bcc: drafts To: the sender with at most N subscribers in Bcc:, never in To or Cc.
+Both open as ready-to-send drafts (X-Unsent: 1) in Apple Mail, Thunderbird, Outlook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+from ..config import Config
+from ..ledger import Entry, Ledger
+from ..message import MessageFactory, new_boundary, new_message_id, unsubscribe_link
+from ..models import Subscriber
+from ..output import flush_to_disk, write_all_atomic
+from ..render import RenderedIssue
+from ..subscribers.addresses import address_key
+
+OUTBOX = "outbox"
+# Subscribers recorded per ledger transaction in eml mode: large enough that the
+# two commits and one sync per batch cost little, small enough that an
+# interrupted batch is quick to redo.
+EML_BATCH = 500
+
+
+class DraftWriter:
+    """Writes the drafts of one run; feed it subscribers who do not have the issue yet."""
+
+    def __init__(self, folder: Path, config: Config, rendered: RenderedIssue, mode: str,
+                 ledger: Ledger, batch_size: int, date: dt.datetime) -> None:
+        self.folder = folder
+        self.config = config
+        self.mode = mode
+        self.ledger = ledger
+        self.batch_size = batch_size
+        self.factory = MessageFactory(config, rendered, date=date, boundary=new_boundary(),
+                                      draft=True)
+        self.generic_unsubscribe = unsubscribe_link(config)
+        self.waiting: list[Subscriber] = []
+        self.next_bcc = _next_bcc_number(ledger.files_done("bcc"))
+        self.files_written = 0
+        self.emitted = 0
+
+    def add(self, subscribers: list[Subscriber]) -> None:
+        self.waiting.extend(subscribers)
+        size = EML_BATCH if self.mode == "eml" else self.batch_size
+        while len(self.waiting) >= size:
+            self._write(self.waiting[:size])
+            del self.waiting[:size]
+
+    def close(self) -> None:
+        """Write what is left (the last, smaller batch)."""
+        if self.waiting:
+            self._write(self.waiting)
+            self.waiting = []
+
+    def _write(self, subscribers: list[Subscriber]) -> None:
+        files: dict[Path, bytes] = {}
+        entries: list[Entry] = []
+        if self.mode == "eml":
+            for subscriber in subscribers:
+                name = f"{OUTBOX}/{_draft_name(subscriber)}"
+                message_id = new_message_id(self.config)
+                files[self.folder / name] = self.factory.message(
+                    to=[(subscriber.name, subscriber.email)], message_id=message_id,
+                    unsubscribe_url=unsubscribe_link(self.config, subscriber.email))
+                entries.append(_entry(subscriber, "eml", name, message_id))
+        else:
+            name = f"{OUTBOX}/bcc-{self.next_bcc:04d}.eml"
+            self.next_bcc += 1
+            message_id = new_message_id(self.config)
+            sender = self.config.sender
+            files[self.folder / name] = self.factory.message(
+                to=[(sender.name, sender.email)], message_id=message_id,
+                bcc=[(s.name, s.email) for s in subscribers],
+                unsubscribe_url=self.generic_unsubscribe)
+            entries = [_entry(s, "bcc", name, message_id) for s in subscribers]
+        # Recorded as pending first: if the run dies before finish(), the next run
+        # deletes these files and emits to these subscribers again, never twice.
+        self.ledger.begin(entries)
+        write_all_atomic(files, durable=False)
+        flush_to_disk()
+        self.ledger.finish(entries)
+        self.files_written += len(files)
+        self.emitted += len(subscribers)
+
+
+def _entry(subscriber: Subscriber, mode: str, file: str, message_id: str) -> Entry:
+    return Entry(address_key(subscriber.email), subscriber.email, mode, file, message_id)
+
+
+def _draft_name(subscriber: Subscriber) -> str:
+    """A stable file name per subscriber that does not spell out the address."""
+    digest = hashlib.sha256(address_key(subscriber.email).encode("utf-8")).hexdigest()
+    return f"{digest[:16]}.eml"
+
+
+def _next_bcc_number(files: list[str]) -> int:
+    numbers = [int(m.group(1)) for f in files if (m := re.search(r"bcc-(\d+)\.eml$", f))]
+    return max(numbers, default=0) + 1
