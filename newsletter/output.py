@@ -19,6 +19,7 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
     and call `flush_to_disk()` once before recording them as written.
     """
     staged: list[tuple[str, Path]] = []
+    path = next(iter(files), Path("."))
     try:
         for folder in {path.parent for path in files}:
             folder.mkdir(parents=True, exist_ok=True)
@@ -36,9 +37,10 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        where = display_path(exc.filename) if exc.filename else "the output folder"
+        where = display_path(exc.filename or path)
         raise OutputError(f"cannot write {where}: {exc.strerror}",
-                          "free some disk space or pick another --out folder") from None
+                          "free some disk space or pick another --out folder, then run the "
+                          "same command again") from None
 
 
 def flush_to_disk() -> None:

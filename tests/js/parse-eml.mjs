@@ -1,21 +1,22 @@
-// Parses one .eml file with mailparser (Node, no Python underneath) and prints
-// what a mail app would show, as JSON, so the tests can compare it with Python's view.
+// Parses .eml files with mailparser (Node, no Python underneath) and prints what a
+// mail app would show, as a JSON array (one object per file, in the order given),
+// so the tests can compare it with Python's view.
 import { readFile } from "node:fs/promises";
 import { simpleParser } from "mailparser";
 
 const addresses = (field) =>
   field ? field.value.map((a) => ({ name: a.name, address: a.address })) : [];
 
-const source = await readFile(process.argv[2]);
-const mail = await simpleParser(source, { skipTextToHtml: true, skipHtmlToText: true });
-const headerLines = mail.headerLines.map((h) => h.key);
-// mailparser folds List-* headers into one object; the raw line is what clients act on.
-const raw = (key) => {
-  const line = mail.headerLines.find((h) => h.key === key);
-  return line ? line.line.slice(line.line.indexOf(":") + 1).replace(/\r?\n[ \t]/g, " ").trim() : null;
-};
-process.stdout.write(
-  JSON.stringify({
+async function parse(path) {
+  const source = await readFile(path);
+  const mail = await simpleParser(source, { skipTextToHtml: true, skipHtmlToText: true });
+  const headerLines = mail.headerLines.map((h) => h.key);
+  // mailparser folds List-* headers into one object; the raw line is what clients act on.
+  const raw = (key) => {
+    const line = mail.headerLines.find((h) => h.key === key);
+    return line ? line.line.slice(line.line.indexOf(":") + 1).replace(/\r?\n[ \t]/g, " ").trim() : null;
+  };
+  return {
     subject: mail.subject ?? null,
     from: addresses(mail.from),
     to: addresses(mail.to),
@@ -30,5 +31,9 @@ process.stdout.write(
     text: mail.text ?? null,
     html: mail.html || null,
     attachments: mail.attachments.length,
-  }),
-);
+  };
+}
+
+const results = [];
+for (const path of process.argv.slice(2)) results.push(await parse(path));
+process.stdout.write(JSON.stringify(results));

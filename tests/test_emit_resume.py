@@ -1,0 +1,103 @@
+"""Interrupted emission (kill -9, Ctrl-C, a full disk) resumes with everyone exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from helpers import parse_eml
+from test_emit import ISSUE_DIR, many, write_csv
+
+
+def start_emit(root: Path, csv_path: Path, out: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(REPO / "send.py"), "--project", str(root),
+                             "emit", "2", "--subscribers", str(csv_path), "--out", str(out),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_files(folder: Path, count: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if folder.is_dir() and sum(1 for _ in folder.glob("*.eml")) >= count:
+            return
+        time.sleep(0.01)
+    pytest.fail("the emit process ended or stalled before it was interrupted")
+
+
+def recipients(outbox: Path) -> list[str]:
+    found = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = parse_eml(path)
+        assert message.defects == []
+        found += [a.addr_spec for a in message["To"].addresses
+                  if a.addr_spec != "team@mindshape.io"]
+        if message["Bcc"]:
+            found += [a.addr_spec for a in message["Bcc"].addresses]
+    return found
+
+
+def resume(root: Path, csv_path: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "send.py"), "--project", str(root), "emit",
+                           "2", "--subscribers", str(csv_path), "--out", str(out), *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(("mode", "sig"), [("eml", signal.SIGKILL), ("eml", signal.SIGINT),
+                                           ("bcc", signal.SIGKILL)])
+def test_a_run_killed_part_way_resumes_with_each_subscriber_exactly_once(
+        sample_project, tmp_path, mode, sig):
+    rows = many(3000)
+    csv_path = write_csv(tmp_path / "s.csv", rows)
+    out = tmp_path / "out"
+    outbox = out / ISSUE_DIR / "outbox"
+    args = ("--mode", mode, "--batch-size", "7")
+    process = start_emit(sample_project.root, csv_path, out, *args)
+    wait_for_files(outbox, 700 if mode == "eml" else 100, process)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130
+        assert "Error: interrupted" in stderr and "Traceback" not in stderr
+    else:
+        assert process.returncode == -signal.SIGKILL
+    interrupted = len(recipients(outbox))
+    assert 0 < interrupted < len(rows)
+
+    done = resume(sample_project.root, csv_path, out, *args)
+    assert done.returncode == 0, done.stderr
+    got = recipients(outbox)
+    assert sorted(got) == sorted(address for address, _ in rows)  # everyone, once
+    assert not list(outbox.glob(".*.tmp"))
+    assert "already had this issue" in done.stdout
+
+
+def test_a_full_disk_stops_cleanly_and_resumes_once_there_is_room(sample_project, tmp_path):
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+            capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
+    try:
+        rows = many(300)
+        csv_path = write_csv(tmp_path / "s.csv", rows)
+        full = resume(sample_project.root, csv_path, disk)
+        assert full.returncode == 1
+        errors = full.stderr.strip().splitlines()
+        assert len(errors) == 1 and "No space left on device" in errors[0], full.stderr
+        assert "Traceback" not in full.stderr
+        outbox = disk / ISSUE_DIR / "outbox"
+        first = recipients(outbox) if outbox.exists() else []  # every file there is whole
+        assert len(first) < len(rows)
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        done = resume(sample_project.root, csv_path, disk)
+        assert done.returncode == 0, done.stderr
+        assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
