@@ -8,8 +8,11 @@ and without ever making a line longer than 76 characters.
 
 from __future__ import annotations
 
+import re
+
 MAX_LINE = 76
 _SAFE = frozenset(range(33, 127)) - {ord("=")}
+_TOKEN = re.compile(r"[!-~]+")  # printable ASCII without spaces: a URL, an address
 
 
 def encode(text: str, *, soft_end: bool = False) -> bytes:
@@ -18,6 +21,8 @@ def encode(text: str, *, soft_end: bool = False) -> bytes:
     With `soft_end`, the result ends in a soft line break ("=\\r\\n"), so whatever
     encoded text is appended starts a fresh line and decodes as a continuation.
     """
+    if soft_end and _TOKEN.fullmatch(text):
+        return _encode_token(text)
     lines = text.split("\n")
     out = bytearray()
     for index, line in enumerate(lines):
@@ -26,6 +31,23 @@ def encode(text: str, *, soft_end: bool = False) -> bytes:
             break  # text ended with "\n": nothing follows the last line break
         out += _encode_line(line.encode("utf-8"), soft_end=last and soft_end)
         out += b"=\r\n" if last and soft_end else b"" if last else b"\r\n"
+    return bytes(out)
+
+
+def _encode_token(text: str) -> bytes:
+    """The fast path for per-recipient values: only "=" needs encoding; lines of at most
+    75 characters plus the soft break, never splitting an "=3D"."""
+    encoded = text.replace("=", "=3D")
+    out = bytearray()
+    start = 0
+    while start < len(encoded):
+        end = min(start + MAX_LINE - 1, len(encoded))
+        # Do not cut an "=3D" in two: step back to before its "=".
+        cut = encoded.rfind("=", max(start, end - 2), end)
+        if cut != -1 and end < len(encoded) and cut > end - 3:
+            end = cut
+        out += encoded[start:end].encode("ascii") + b"=\r\n"
+        start = end
     return bytes(out)
 
 
