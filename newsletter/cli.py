@@ -10,9 +10,12 @@ import click
 
 from . import __version__
 from .build import build_issue
+from .config import load_config
 from .emit.run import MODES, emit_issue
 from .errors import NewsletterError, display_path
+from .message import unsubscribe_link
 from .project import load_project
+from .signup import signup_html
 
 
 class NewsletterCommand(click.Command):
@@ -107,6 +110,17 @@ def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
         click.echo(f"{len(report.skipped)} row(s) skipped, listed above.")
     for note in report.notes:
         click.echo(note)
+
+
+@cli.command(cls=NewsletterCommand)
+@click.pass_obj
+def signup(project_dir: Path) -> None:
+    """Print the site's signup box and the unsubscribe link, both from newsletter.yaml."""
+    config = load_config(project_dir)
+    click.echo("Signup box for the site (HTML):\n")
+    click.echo(signup_html(config).rstrip("\n"))
+    click.echo(f"\nUnsubscribe link (also in every email and its List-Unsubscribe header):\n"
+               f"{unsubscribe_link(config)}")
 
 
 class _ProgressBar:

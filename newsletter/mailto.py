@@ -10,18 +10,27 @@ from urllib.parse import quote
 MAX_HEADER_URL = 900
 
 
-def mailto_link(to: str, subject: str, body: str | None = None) -> str:
-    """A mailto: URL whose subject and body decode back exactly.
+def mailto_link(to: str, subject: str, body: str | None = None, *,
+                bcc: list[str] | None = None) -> str:
+    """A mailto: URL whose subject, body and bcc list decode back exactly.
 
-    Everything outside RFC 3986's unreserved set is percent-encoded (so a space
-    is %20, never '+'), and line breaks become %0D%0A as RFC 6068 asks.
+    Values keep RFC 6068's unreserved characters and "some-delims" as they are,
+    except '+' and "'"; everything else is percent-encoded,
+    a space as %20 and a line break as %0D%0A. In `bcc` only '@' stays as it is:
+    a ',' inside an address can never split it in two.
     """
-    query = [f"subject={_encode(subject)}"]
+    query = [f"bcc={','.join(quote(address, safe='@') for address in bcc)}"] if bcc else []
+    query.append(f"subject={_encode(subject)}")
     if body is not None:
         query.append(f"body={_encode(body)}")
     return f"mailto:{quote(to, safe='@')}?{'&'.join(query)}"
 
 
+# RFC 6068 qchar: unreserved / pct-encoded / some-delims, less "+" (read as a space by
+# some apps) and "'" (browsers re-encode it, so the link would not stay as written).
+_RAW_IN_VALUE = "!$()*,;:@"
+
+
 def _encode(value: str) -> str:
     value = re.sub(r"\r\n|\r|\n", "\r\n", value)
-    return quote(value, safe="")
+    return quote(value, safe=_RAW_IN_VALUE)

@@ -250,3 +250,42 @@ def test_the_ledger_records_who_got_what(sample_project, tmp_path):
     assert {r[1] for r in rows} == {"eml"} and {r[3] for r in rows} == {"done"}
     for _, _, file, _ in rows:
         assert (sample_project.out / ISSUE_DIR / file).exists()
+
+
+def test_mailto_mode_writes_the_links_and_the_page(sample_project, tmp_path):
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", many(10)), "--mode", "mailto")
+    assert result.exit_code == 0, result.stderr
+    folder = sample_project.out / ISSUE_DIR
+    links = (folder / "mailto.txt").read_text(encoding="utf-8").splitlines()
+    assert links and all(len(link) <= 2000 for link in links)
+    bcc_lists = [unquote(link.split("bcc=")[1].split("&")[0]) for link in links]
+    everyone = [address for bcc in bcc_lists for address in bcc.split(",")]
+    assert sorted(everyone) == sorted(address for address, _ in many(10))
+    assert (folder / "mailto.html").exists()
+    assert "short body" in result.stdout
+    assert f"{len(links)} link(s): open mailto.html and click them in order" in result.stdout
+
+
+def test_mailto_run_for_new_subscribers_keeps_the_earlier_links(sample_project, tmp_path):
+    emit(sample_project, write_csv(tmp_path / "a.csv", many(2)), "--mode", "mailto")
+    first = (sample_project.out / ISSUE_DIR / "mailto.txt").read_text(encoding="utf-8")
+    again = emit(sample_project, write_csv(tmp_path / "a.csv", many(2)), "--mode", "mailto")
+    assert "to 0 subscriber(s)" in again.stdout
+    assert (sample_project.out / ISSUE_DIR / "mailto.txt").read_text(encoding="utf-8") == first
+    emit(sample_project, write_csv(tmp_path / "b.csv", many(3)), "--mode", "mailto")
+    kept = list((sample_project.out / ISSUE_DIR).glob("mailto-until-*.txt"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == first
+    newest = (sample_project.out / ISSUE_DIR / "mailto.txt").read_text(encoding="utf-8")
+    assert "reader2%40example.org" in newest or "reader2@example.org" in newest
+    assert "reader0@example.org" not in newest
+
+
+def test_signup_prints_the_box_and_the_unsubscribe_link_from_the_config(project):
+    result = project.run("signup")
+    assert result.exit_code == 0
+    assert ('href="mailto:team@mindshape.io?subject=Subscribe%20to%20the%20Mindshape%20'
+            'newsletter&amp;body=Please%20add%20me%20to%20the%20Mindshape%20newsletter."'
+            in result.stdout)
+    assert result.stdout.rstrip().endswith(
+        "mailto:team@mindshape.io?subject=Unsubscribe%20from%20the%20Mindshape%20newsletter"
+        "&body=Please%20remove%20me%20from%20the%20Mindshape%20newsletter.")

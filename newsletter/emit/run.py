@@ -21,6 +21,7 @@ from ..render import Renderer
 from ..subscribers.addresses import address_key
 from ..subscribers.csvfile import count_rows, read_csv
 from .drafts import OUTBOX, DraftWriter
+from .mailto_links import mailto_files, plan_mailto
 
 MODES = ("eml", "bcc", "mailto")
 CHUNK = 500  # subscribers looked up in the ledger at once
@@ -131,8 +132,6 @@ def _flatten(chunks: Iterator[list[Subscriber]]) -> Iterator[Subscriber]:
 
 def _emit_mailto(folder: Path, project: Project, rendered, ledger: Ledger,
                  subscribers: list[Subscriber], batch_size: int, report: EmitReport) -> None:
-    from .mailto_links import mailto_files, plan_mailto  # TEMP until mailto_links lands
-
     if not subscribers:
         return
     plan = plan_mailto(project.config, rendered, subscribers, batch_size)
