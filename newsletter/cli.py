@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,11 @@ from .errors import NewsletterError, display_path
 from .message import unsubscribe_link
 from .project import load_project
 from .signup import signup_html
+from .subscribers.imap import PASSWORD_VARIABLE
+from .subscribers.importer import import_imap, import_local
+from .subscribers.lists import CsvList, StoreList
+from .subscribers.report import describe, export_records, format_records
+from .subscribers.store import open_existing_store, open_store
 
 
 class NewsletterCommand(click.Command):
@@ -79,7 +85,7 @@ def build(project_dir: Path, issue: str | None, out_dir: Path | None) -> None:
                    "mailto: links to click.")
 @click.option("--subscribers", "subscribers_csv",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A CSV with the columns email,name.")
+              help="A CSV with the columns email,name.  [default: the subscriber store]")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write <issue-id>/ into.  [default: out/ in the project]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
@@ -91,8 +97,13 @@ def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
          out_dir: Path | None, batch_size: int, force: bool) -> None:
     """Make ISSUE ready to send from your own mail app: drafts or mailto: links, resumable."""
     project = load_project(project_dir)
-    with _ProgressBar("Emitting") as bar:
-        report = emit_issue(project, issue, mode=mode, subscribers_csv=subscribers_csv,
+    with contextlib.ExitStack() as stack:
+        if subscribers_csv is not None:
+            recipients = CsvList(subscribers_csv)
+        else:
+            recipients = StoreList(stack.enter_context(open_existing_store(project_dir)))
+        bar = stack.enter_context(_ProgressBar("Emitting"))
+        report = emit_issue(project, issue, mode=mode, recipients=recipients,
                             out_dir=out_dir or project_dir / "out", batch_size=batch_size,
                             force=force, progress=bar.step, total=bar.start)
     for problem in report.skipped:
@@ -121,6 +132,97 @@ def signup(project_dir: Path) -> None:
     click.echo(signup_html(config).rstrip("\n"))
     click.echo(f"\nUnsubscribe link (also in every email and its List-Unsubscribe header):\n"
                f"{unsubscribe_link(config)}")
+
+
+@cli.group()
+def subscribers() -> None:
+    """The subscriber list: import the signup mailbox, look, export, forget.
+
+    The store lives in .subscribers/ in the project (git-ignored), or in $NEWSLETTER_STORE.
+    Nothing is ever sent anywhere.
+    """
+
+
+@subscribers.command("import", cls=NewsletterCommand)
+@click.argument("source")
+@click.pass_obj
+def subscribers_import(project_dir: Path, source: str) -> None:
+    """Read SOURCE (an mbox file, a Maildir, a folder of .eml, or imaps://user@host/FOLDER).
+
+    The IMAP password comes from $NEWSLETTER_IMAP_PASSWORD, never from a file or the
+    command line. Importing the same mail again changes nothing.
+    """
+    config = load_config(project_dir)
+    with open_store(project_dir) as store:
+        if source.startswith(("imaps://", "imap://")):
+            # A password pasted into an env file often keeps its line break.
+            password = os.environ.get(PASSWORD_VARIABLE, "").rstrip("\r\n")
+            summary = import_imap(store, source, config, password=password)
+        else:
+            summary = import_local(store, Path(source), config)
+    click.echo(f"Read {summary.read} message(s) from {source}"
+               + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
+    click.echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
+               f"bouncing, {len(summary.not_understood)} not understood.")
+    extra = [(summary.resubscribed, "subscribed again"), (summary.auto_replies, "auto-replies "
+             "ignored"), (summary.unchanged, "requests that changed nothing (older or repeated)"),
+             (summary.suppressed, "requests from forgotten addresses ignored")]
+    for count, what in extra:
+        if count:
+            click.echo(f"{count} {what}.")
+    if summary.not_understood:
+        click.echo("Not understood (look at these yourself):")
+        for where, subject, date in summary.not_understood:
+            click.echo(f"  {where}  {date}  {subject}")
+    for address, flag in summary.flagged:
+        click.echo(f"Flagged: {address}: {flag}")
+    for where, reason in summary.malformed:
+        click.echo(f"Skipped: {where}: {reason}", err=True)
+
+
+@subscribers.command("list", cls=NewsletterCommand)
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
+              default="table", show_default=True)
+@click.pass_obj
+def subscribers_list(project_dir: Path, output_format: str) -> None:
+    """Everyone in the store, with their status and since when."""
+    with open_existing_store(project_dir) as store:
+        click.echo(format_records(store.records(), output_format), nl=False)
+
+
+@subscribers.command("show", cls=NewsletterCommand)
+@click.argument("email")
+@click.pass_obj
+def subscribers_show(project_dir: Path, email: str) -> None:
+    """One subscriber: status, the proof of consent, every request read."""
+    with open_existing_store(project_dir) as store:
+        click.echo(describe(store, email), nl=False)
+
+
+@subscribers.command("export", cls=NewsletterCommand)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def subscribers_export(project_dir: Path, file: Path) -> None:
+    """Write every record with its proof of consent to FILE (CSV, readable only by you)."""
+    with open_existing_store(project_dir) as store:
+        count = export_records(store, file)
+    click.echo(f"Wrote {count} record(s) to {display_path(file)} (mode 0600). It names "
+               "subscribers: keep it on this machine.")
+
+
+@subscribers.command("forget", cls=NewsletterCommand)
+@click.argument("email")
+@click.pass_obj
+def subscribers_forget(project_dir: Path, email: str) -> None:
+    """Erase every record of EMAIL; old mail read again will not bring it back."""
+    with open_existing_store(project_dir) as store:
+        found = store.forget(email)
+    if found:
+        click.echo(f"Forgot {email}: every record erased; only a salted hash is kept so that "
+                   "re-importing old mail does not add it again.")
+    else:
+        click.echo(f"{email} was not in the store; a salted hash is kept so that old mail "
+                   "does not add it.")
 
 
 class _ProgressBar:

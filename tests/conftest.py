@@ -84,6 +84,12 @@ class CliResult:
         return [line for line in self.stderr.splitlines() if line.startswith("Error: ")]
 
 
+@pytest.fixture(autouse=True)
+def _no_store_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests use the store in their own project folder, never one the machine points at."""
+    monkeypatch.delenv("NEWSLETTER_STORE", raising=False)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A minimal valid project: the real config and templates, one chunk, one issue."""

@@ -233,11 +233,14 @@ def test_unknown_mode_and_bad_batch_size_are_refused_by_the_cli(sample_project, 
     assert not (sample_project.out / ISSUE_DIR / "outbox").exists()
 
 
-def test_without_a_list_the_hint_says_what_to_pass(sample_project):
+def test_without_a_list_or_a_store_the_hint_says_what_to_do(sample_project):
     result = sample_project.run("emit", "2")
     assert result.exit_code == 1
-    assert result.errors == ["Error: no subscriber list given (hint: pass --subscribers "
-                             "FILE.csv with the columns email,name)"]
+    assert len(result.errors) == 1
+    assert re.fullmatch(r"Error: there is no subscriber store yet \(.*\.subscribers/\) \(hint: "
+                        r"import the signup mailbox first \(send\.py subscribers import SOURCE\), "
+                        r"or pass --subscribers FILE\.csv\)", result.errors[0])
+    assert not (sample_project.root / ".subscribers").exists()
 
 
 def test_the_ledger_records_who_got_what(sample_project, tmp_path):

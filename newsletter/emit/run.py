@@ -19,12 +19,13 @@ from ..output import remove_leftovers, write_all_atomic
 from ..project import Project
 from ..render import Renderer
 from ..subscribers.addresses import address_key
-from ..subscribers.csvfile import count_rows, read_csv
+from ..subscribers.lists import CsvList, StoreList
 from .drafts import OUTBOX, DraftWriter
 from .mailto_links import mailto_files, plan_mailto
 
 MODES = ("eml", "bcc", "mailto")
 CHUNK = 500  # subscribers looked up in the ledger at once
+RecipientList = CsvList | StoreList
 
 
 class NothingEmittedError(NewsletterError):
@@ -44,11 +45,11 @@ class EmitReport:
     recovered: int = 0
 
 
-def emit_issue(project: Project, ref: str | None, *, mode: str, subscribers_csv: Path | None,
+def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: RecipientList,
                out_dir: Path, batch_size: int = 50, force: bool = False,
                progress: Callable[[int], None] | None = None,
                total: Callable[[int], None] | None = None) -> EmitReport:
-    """Emit the issue named by `ref` to the list in `subscribers_csv` under out_dir/<issue-id>/.
+    """Emit the issue named by `ref` to `recipients` under out_dir/<issue-id>/.
 
     The issue is rendered once. Subscribers already recorded in the ledger are
     skipped (reported as `already`) unless `force`. `total` is told the number of
@@ -58,20 +59,17 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, subscribers_csv:
         raise NewsletterError(f"unknown mode {mode!r}", f"use one of: {', '.join(MODES)}")
     if batch_size < 1:
         raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
-    if subscribers_csv is None:
-        raise NewsletterError("no subscriber list given",
-                              "pass --subscribers FILE.csv with the columns email,name")
     issue = find_issue(project.issues, ref)
     rendered = Renderer(project.root, project.config).render(issue)
     folder = out_dir / issue.id
     report = EmitReport(issue.id, mode, folder)
     if total:
-        total(count_rows(subscribers_csv))
+        total(recipients.count())
     with _exclusive(folder), Ledger(folder) as ledger:
         report.recovered = _recover(folder, ledger)
         if force:
             _start_over(folder, ledger, report)
-        fresh = _fresh_subscribers(subscribers_csv, ledger, report, progress)
+        fresh = _fresh_subscribers(recipients, ledger, report, progress)
         if mode == "mailto":
             _emit_mailto(folder, project, rendered, ledger, list(_flatten(fresh)), batch_size,
                          report)
@@ -88,17 +86,17 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, subscribers_csv:
                                     f"{OUTBOX}/: open each in your mail app and send it")
     if report.emitted == 0 and report.already == 0 and report.skipped:
         raise NothingEmittedError(
-            f"nothing emitted: all {len(report.skipped)} row(s) of {subscribers_csv} were "
+            f"nothing emitted: all {len(report.skipped)} row(s) of {recipients.label} were "
             "refused", "fix the addresses listed above")
     return report
 
 
-def _fresh_subscribers(path: Path, ledger: Ledger, report: EmitReport,
+def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitReport,
                        progress: Callable[[int], None] | None) -> Iterator[list[Subscriber]]:
     """Chunks of valid, first-seen subscribers who do not have the issue yet."""
     seen: set[bytes] = set()  # 8-byte digests: flat memory for long lists
     chunk: list[Subscriber] = []
-    for row in read_csv(path):
+    for row in recipients.rows():
         if progress:
             progress(1)
         if row.subscriber is None:
@@ -106,7 +104,7 @@ def _fresh_subscribers(path: Path, ledger: Ledger, report: EmitReport,
             continue
         digest = hashlib.blake2b(address_key(row.subscriber.email).encode(), digest_size=8).digest()
         if digest in seen:
-            report.skipped.append(Problem(path, row.line, "email",
+            report.skipped.append(Problem(recipients.label, row.line, "email",
                                           f"{row.subscriber.email} is listed twice (case is "
                                           "ignored); emitted once", "remove the repeated row"))
             continue

@@ -1,0 +1,81 @@
+"""The store shown to the editor: a table, CSV or JSON; one subscriber in full; an export file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from ..errors import NewsletterError
+from ..output import write_all_atomic
+from .store import Record, SubscriberStore
+
+COLUMNS = ("email", "name", "status", "since", "consent_message_id", "consent_date",
+           "consent_subject", "flags")
+
+
+def _row(record: Record) -> dict[str, str]:
+    return {"email": record.address, "name": record.name, "status": record.status,
+            "since": record.decided_at or "", "consent_message_id": record.consent_message_id or "",
+            "consent_date": record.consent_date or "",
+            "consent_subject": record.consent_subject or "", "flags": record.flags}
+
+
+def format_records(records: list[Record], output_format: str) -> str:
+    rows = [_row(r) for r in records]
+    if output_format == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+    if not rows:
+        return "The store is empty.\n"
+    shown = [(r["email"], r["name"], r["status"], r["since"][:10]) for r in rows]
+    headers = ("email", "name", "status", "since")
+    widths = [max(len(h), *(len(row[i]) for row in shown)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+              for row in shown]
+    counts = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines.append(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    return "\n".join(lines) + "\n"
+
+
+def describe(store: SubscriberStore, email: str) -> str:
+    record = store.record(email)
+    if record is None:
+        raise NewsletterError(f"{email} is not in the store",
+                              "check the spelling; `send.py subscribers list` shows everyone")
+    lines = [f"{record.address}" + (f" ({record.name})" if record.name else ""),
+             f"status: {record.status} since {record.decided_at or 'an undated request'}"]
+    if record.consent_message_id or record.consent_date:
+        lines.append(f"consent: {record.consent_subject!r}, {record.consent_date or 'no date'}, "
+                     f"Message-ID {record.consent_message_id or '(none)'}")
+    else:
+        lines.append("consent: no subscribe request on record")
+    if record.flags:
+        lines.append(f"flags: {record.flags}")
+    lines.append("requests read:")
+    for kind, date, message_id, subject in store.history(email):
+        lines.append(f"  {date or 'no date':25}  {kind:11}  {subject!r}  {message_id or ''}")
+    return "\n".join(lines) + "\n"
+
+
+def export_records(store: SubscriberStore, path: Path) -> int:
+    """Every record with its consent proof, as CSV, written atomically and readable only by you."""
+    records = store.records()
+    data = format_records(records, "csv").encode("utf-8")
+    previous = os.umask(0o077)  # the temporary file, and so the renamed one, is 0600
+    try:
+        write_all_atomic({path: data})
+    finally:
+        os.umask(previous)
+    os.chmod(path, 0o600)
+    return len(records)

@@ -1,0 +1,343 @@
+"""The subscriber store: SQLite in a git-ignored folder, with consent proof and suppression.
+
+Who is on the list, since when and on whose request. A subscriber's status is
+decided by their latest request by Date (ties by order of arrival). Forgetting an
+address erases every record of it and keeps only a salted hash, so old mail read
+again cannot bring it back; a newer subscribe request can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import secrets
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NewsletterError, display_path
+from ..models import Subscriber
+from .addresses import address_key
+
+STORE_ENV = "NEWSLETTER_STORE"
+DEFAULT_FOLDER = ".subscribers"
+DB_FILE = "subscribers.sqlite3"
+SUBSCRIBED, UNSUBSCRIBED, BOUNCING = "subscribed", "unsubscribed", "bouncing"
+
+# Each migration takes the store from version N to N+1; never edit one that has shipped.
+MIGRATIONS = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE subscribers (
+        address_key     TEXT PRIMARY KEY,
+        address         TEXT NOT NULL,
+        name            TEXT NOT NULL DEFAULT '',
+        status          TEXT NOT NULL CHECK (status IN ('subscribed', 'unsubscribed', 'bouncing')),
+        decided_at      TEXT,            -- the Date of the request that set the status
+        decided_order   INTEGER NOT NULL, -- its order of arrival, for ties
+        consent_message_id TEXT,         -- proof of consent: the subscribe request
+        consent_date    TEXT,
+        consent_subject TEXT,
+        flags           TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE requests (             -- every request read, for the record
+        arrival     INTEGER PRIMARY KEY,
+        address_key TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        message_id  TEXT,
+        date        TEXT,
+        subject     TEXT NOT NULL
+    );
+    CREATE INDEX requests_address ON requests (address_key);
+    CREATE TABLE processed (            -- messages already read: re-imports are idempotent
+        message_key TEXT PRIMARY KEY,
+        outcome     TEXT NOT NULL
+    );
+    CREATE TABLE sync_state (           -- IMAP: what was fetched from which mailbox
+        source      TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL
+    );
+    CREATE TABLE suppressed (           -- forgotten addresses, as salted hashes only
+        address_hash TEXT PRIMARY KEY,
+        forgotten_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+class StoreError(NewsletterError):
+    """The store cannot be used safely (tracked by git, unreadable, newer than this code)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    address: str
+    name: str
+    status: str
+    decided_at: str | None
+    consent_message_id: str | None
+    consent_date: str | None
+    consent_subject: str | None
+    flags: str
+
+
+def store_folder(project_root: Path) -> Path:
+    """Where the store lives: $NEWSLETTER_STORE, else .subscribers/ in the project."""
+    configured = os.environ.get(STORE_ENV)
+    return Path(configured).expanduser() if configured else project_root / DEFAULT_FOLDER
+
+
+def check_not_in_git(folder: Path) -> None:
+    """Refuse a store that git tracks, or would track: the list says who reads about
+    mental health, and a commit would carry it everywhere the repository goes."""
+    probe = folder if folder.exists() else folder.parent
+    try:
+        inside = subprocess.run(["git", "-C", str(probe), "rev-parse", "--is-inside-work-tree"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return  # no git here: nothing can track it
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return
+    db = folder / DB_FILE
+    tracked = subprocess.run(["git", "-C", str(probe), "ls-files", "--error-unmatch", str(db)],
+                             capture_output=True, text=True, timeout=10)
+    if tracked.returncode == 0:
+        raise StoreError(f"the subscriber store {display_path(db)} is tracked by git",
+                         f"run: git rm --cached {display_path(db)}, and keep "
+                         f"{display_path(folder)}/ in .gitignore; the list must never be committed")
+    ignored = subprocess.run(["git", "-C", str(probe), "check-ignore", "-q", str(db)],
+                             capture_output=True, text=True, timeout=10)
+    if ignored.returncode == 1:
+        raise StoreError(f"the subscriber store {display_path(folder)}/ is inside a git work tree "
+                         "and not ignored", f"add {display_path(folder)}/ to .gitignore, or set "
+                         f"{STORE_ENV} to a folder outside the repository")
+
+
+class SubscriberStore:
+    """One open store. `with open_store(root) as store:`; writes go in `store.transaction()`."""
+
+    def __init__(self, folder: Path) -> None:
+        check_not_in_git(folder)
+        self.folder = folder
+        self.path = folder / DB_FILE
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            new = not self.path.exists()
+            if new:  # created 0600 before SQLite writes anything into it
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(self.path, 0o600)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the subscriber store {display_path(self.path)}: {exc}",
+                             "check the folder's permissions, or set NEWSLETTER_STORE") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SubscriberStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{display_path(self.path)} was written by a newer version "
+                             f"(schema {version})", "update this checkout before using it")
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number]):
+                    self.db.execute(statement)
+                if number == 0:
+                    self.db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a crash or kill inside leaves the store as it was before."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the subscriber store is busy: {exc}",
+                             "another import is running; wait for it and try again") from None
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # Reading
+
+    def active(self) -> Iterator[Subscriber]:
+        """Everyone to send to: subscribed, not bouncing, in the order they joined."""
+        rows = self.db.execute("SELECT address, name FROM subscribers WHERE status = ? "
+                               "ORDER BY consent_date, address_key", (SUBSCRIBED,))
+        for address, name in rows:
+            yield Subscriber(address, name)
+
+    def records(self) -> list[Record]:
+        rows = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM subscribers ORDER BY address_key")
+        return [Record(*row) for row in rows]
+
+    def record(self, address: str) -> Record | None:
+        row = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM subscribers WHERE address_key = ?",
+                              (address_key(address),)).fetchone()
+        return Record(*row) if row else None
+
+    def history(self, address: str) -> list[tuple[str, str | None, str | None, str]]:
+        """(kind, date, message id, subject) of every request of this address, oldest first."""
+        return list(self.db.execute("SELECT kind, date, message_id, subject FROM requests "
+                                    "WHERE address_key = ? ORDER BY arrival",
+                                    (address_key(address),)))
+
+    def count(self, status: str | None = None) -> int:
+        if status is None:
+            return self.db.execute("SELECT count(*) FROM subscribers").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM subscribers WHERE status = ?",
+                               (status,)).fetchone()[0]
+
+    def is_processed(self, message_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM processed WHERE message_key = ?",
+                               (message_key,)).fetchone() is not None
+
+    def sync_state(self, source: str) -> tuple[int | None, int]:
+        row = self.db.execute("SELECT uidvalidity, last_uid FROM sync_state WHERE source = ?",
+                              (source,)).fetchone()
+        return (row[0], row[1]) if row else (None, 0)
+
+    # Writing (inside a transaction)
+
+    def mark_processed(self, message_key: str, outcome: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO processed VALUES (?, ?)", (message_key, outcome))
+
+    def set_sync_state(self, source: str, uidvalidity: int, last_uid: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?)",
+                        (source, uidvalidity, last_uid))
+
+    def apply(self, *, kind: str, address: str, name: str, date: dt.datetime | None,
+              message_id: str | None, subject: str, flags: tuple[str, ...] = ()) -> str:
+        """Record one request and update the subscriber if it is their latest.
+
+        Returns what changed: 'new', 'resubscribed', 'unsubscribed', 'bouncing',
+        'unchanged' (an older or repeated request), or 'suppressed' (a forgotten
+        address whose request is not newer than the forgetting).
+        """
+        key = address_key(address)
+        when = date.astimezone(dt.UTC).isoformat() if date else None
+        suppressed_at = self._suppressed_at(key)
+        if suppressed_at is not None:
+            if kind != "subscribe" or when is None or when <= suppressed_at:
+                return "suppressed"
+            self.db.execute("DELETE FROM suppressed WHERE address_hash = ?", (self._hash(key),))
+        self.db.execute("INSERT INTO requests (address_key, kind, message_id, date, subject) "
+                        "VALUES (?, ?, ?, ?, ?)", (key, kind, message_id, when, subject))
+        arrival = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        status = {"subscribe": SUBSCRIBED, "unsubscribe": UNSUBSCRIBED, "bounce": BOUNCING}[kind]
+        row = self.db.execute("SELECT status, decided_at, decided_order, name, consent_message_id "
+                              "FROM subscribers WHERE address_key = ?", (key,)).fetchone()
+        flag_text = "; ".join(flags)
+        if row is None:
+            # An unsubscribe or bounce for someone not on the list is remembered too, so an
+            # older subscribe request read later does not win over it.
+            consent = (message_id, when, subject) if kind == "subscribe" else None
+            self._insert(key, address, name, status, when, arrival, consent, flag_text)
+            return "new" if kind == "subscribe" else "unchanged"
+        old_status, decided_at, decided_order, old_name, old_consent = row
+        # Latest by Date wins, ties by arrival; a request without a Date counts as oldest.
+        if (when or "", arrival) <= (decided_at or "", decided_order):
+            return "unchanged"
+        consent = (message_id, when, subject) if kind == "subscribe" else None
+        self.db.execute(
+            "UPDATE subscribers SET address = ?, name = ?, status = ?, decided_at = ?, "
+            "decided_order = ?, flags = ?"
+            + (", consent_message_id = ?, consent_date = ?, consent_subject = ?" if consent else "")
+            + " WHERE address_key = ?",
+            (address, name or old_name, status, when, arrival, flag_text, *(consent or ()), key))
+        if status == old_status:
+            return "unchanged"
+        if status == SUBSCRIBED:
+            return "resubscribed" if old_consent else "new"
+        return status
+
+    def forget(self, address: str) -> bool:
+        """Erase every record of `address`; keep a salted hash so old mail cannot re-add it."""
+        key = address_key(address)
+        with self.transaction():
+            message_keys = [row[0] for row in self.db.execute(
+                "SELECT message_id FROM requests WHERE address_key = ? AND message_id IS NOT NULL",
+                (key,))]
+            found = self.db.execute("DELETE FROM subscribers WHERE address_key = ?",
+                                    (key,)).rowcount
+            found += self.db.execute("DELETE FROM requests WHERE address_key = ?", (key,)).rowcount
+            # Their messages may be read again later; the suppression decides then.
+            self.db.executemany("DELETE FROM processed WHERE message_key = ?",
+                                [(k,) for k in message_keys])
+            now = dt.datetime.now(dt.UTC).isoformat()
+            self.db.execute("INSERT OR REPLACE INTO suppressed VALUES (?, ?)",
+                            (self._hash(key), now))
+        self.db.execute("VACUUM")  # the erased rows leave no trace in the file's free pages
+        return found > 0
+
+    def _insert(self, key: str, address: str, name: str, status: str, when: str | None,
+                arrival: int, consent: tuple | None, flags: str) -> None:
+        self.db.execute(
+            "INSERT INTO subscribers (address_key, address, name, status, decided_at, "
+            "decided_order, consent_message_id, consent_date, consent_subject, flags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, address, name, status, when, arrival, *(consent or (None, None, None)), flags))
+
+    def _salt(self) -> str:
+        return self.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+
+    def _hash(self, key: str) -> str:
+        return hashlib.sha256((self._salt() + key).encode("utf-8")).hexdigest()
+
+    def _suppressed_at(self, key: str) -> str | None:
+        row = self.db.execute("SELECT forgotten_at FROM suppressed WHERE address_hash = ?",
+                              (self._hash(key),)).fetchone()
+        return row[0] if row else None
+
+
+_RECORD_COLUMNS = ("address, name, status, decided_at, consent_message_id, consent_date, "
+                   "consent_subject, flags")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3 runs one per execute() in a transaction)."""
+    return [part.strip() for part in sqlite3_split(script) if part.strip()]
+
+
+def sqlite3_split(script: str) -> list[str]:
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line.split("--", 1)[0] + ("\n" if "--" in line else "")
+        if sqlite3.complete_statement(current):
+            statements.append(current)
+            current = ""
+    return statements
+
+
+def open_store(project_root: Path) -> SubscriberStore:
+    """The project's store, created (0700 folder, 0600 file) on first use."""
+    return SubscriberStore(store_folder(project_root))
+
+
+def open_existing_store(project_root: Path) -> SubscriberStore:
+    """The project's store for reading: no store yet is an error that says how to make one."""
+    folder = store_folder(project_root)
+    if not (folder / DB_FILE).exists():
+        raise StoreError(f"there is no subscriber store yet ({display_path(folder)}/)",
+                         "import the signup mailbox first (send.py subscribers import SOURCE), "
+                         "or pass --subscribers FILE.csv")
+    return SubscriberStore(folder)
