@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compose import find_issue
-from .message import Envelope, build_review_message, new_envelope, unsubscribe_link
+from .mailto import unsubscribe_link
+from .message import Envelope, build_review_message, new_envelope
 from .output import write_all_atomic
 from .project import Project
 from .render import Renderer

@@ -14,7 +14,7 @@ from .build import build_issue
 from .config import load_config
 from .emit.run import MODES, emit_issue
 from .errors import NewsletterError, display_path
-from .message import unsubscribe_link
+from .mailto import unsubscribe_link
 from .project import load_project
 from .signup import signup_html
 from .subscribers.imap import PASSWORD_VARIABLE
@@ -108,6 +108,8 @@ def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
                             force=force, progress=bar.step, total=bar.start)
     for problem in report.skipped:
         click.echo(f"Skipped: {problem}", err=True)
+    for problem in report.cleaned:
+        click.echo(f"Cleaned: {problem}", err=True)
     if report.recovered:
         click.echo(f"Resumed: removed {report.recovered} file(s) an interrupted run left "
                    "unfinished; their subscribers were emitted again.")

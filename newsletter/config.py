@@ -12,7 +12,7 @@ from . import fields as f
 from .errors import ConfigError, Problem
 from .fields import FieldReader, Invalid
 from .inputs import read_source
-from .mailto import MAX_HEADER_URL, mailto_link
+from .mailto import LONGEST_ADDRESS_IN_LINK, MAX_HEADER_URL, mailto_link
 from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
@@ -170,11 +170,13 @@ def _read(r: FieldReader, path: Path) -> Config | None:
     if values["sender"] and values["signup"]:
         link = mailto_link(values["sender"].email, values["signup"].unsubscribe_subject,
                            values["signup"].unsubscribe_body)
-        if len(link) > MAX_HEADER_URL:
+        # Each subscriber's link also names their address: leave room for the longest.
+        limit = MAX_HEADER_URL - LONGEST_ADDRESS_IN_LINK
+        if len(link) > limit:
             r.fail(("signup", "unsubscribe_body"),
-                   f"makes an unsubscribe link of {len(link)} characters, over {MAX_HEADER_URL}",
-                   "shorten the unsubscribe subject or body: the link also goes in the "
-                   "List-Unsubscribe header")
+                   f"makes an unsubscribe link of {len(link)} characters, over {limit}",
+                   "shorten the unsubscribe subject or body: the link, with the subscriber's "
+                   "address added, also goes in the List-Unsubscribe header")
             return None
     if any(value is None for value in values.values()):
         return None

@@ -53,7 +53,7 @@ def _mailbox(name: str, address: str) -> list[str]:
         return [f'"{quoted}"', f"<{address}>"]
     # Anything else (non-ASCII, very long, or text a decoder would take for an
     # encoded word) is encoded whole, so it decodes to exactly the name.
-    return [*encoded_words(name), f"<{address}>"]
+    return [*encoded_words(name, first_room=MAX_LINE - len("Reply-To: ")), f"<{address}>"]
 
 
 def phrase_header(field: str, phrase: str, token: str) -> bytes:
@@ -65,18 +65,36 @@ def phrase_header(field: str, phrase: str, token: str) -> bytes:
     return _fold(field, [[*words, token]], separator="")
 
 
-def encoded_words(text: str) -> list[str]:
-    """RFC 2047 base64 encoded words of at most 75 characters, never splitting a character."""
-    words, chunk = [], b""
+def encoded_words(text: str, first_room: int = 75) -> list[str]:
+    """RFC 2047 base64 encoded words, never splitting a character.
+
+    The first word fits in `first_room` columns (what is left after the field
+    name), the others in 75. A word ends after a space where one is near: some
+    decoders (Python's among them) put a space between adjacent encoded words in a
+    display name, so a break inside a word would show as one; a break after a space
+    shows at worst as two.
+    """
+    words: list[bytes] = []
+    chunk = b""
+    room = _payload_bytes(first_room)
     for char in text:
         data = char.encode("utf-8")
-        if len(chunk) + len(data) > 45:  # 45 bytes -> 60 base64 characters + 12 of wrapping
-            words.append(chunk)
-            chunk = b""
+        if len(chunk) + len(data) > room:
+            cut = chunk.rfind(b" ") + 1
+            if cut <= len(chunk) // 2:  # no space in the last half: break here
+                cut = len(chunk)
+            words.append(chunk[:cut])
+            chunk = chunk[cut:]
+            room = _payload_bytes(75)
         chunk += data
     if chunk:
         words.append(chunk)
     return [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+
+
+def _payload_bytes(columns: int) -> int:
+    """Bytes of text an encoded word of `columns` characters carries (12 are its wrapping)."""
+    return max((columns - 12) // 4 * 3, 3)
 
 
 def unstructured_header(field: str, value: str) -> bytes:
@@ -87,7 +105,8 @@ def unstructured_header(field: str, value: str) -> bytes:
     if _PRINTABLE_ASCII.fullmatch(value) and "=?" not in value and \
             max((len(word) for word in value.split(" ")), default=0) <= MAX_LINE - len(field) - 2:
         return _fold(field, [value.split(" ")], separator="")
-    return _fold(field, [encoded_words(value)], separator="")
+    return _fold(field, [encoded_words(value, first_room=MAX_LINE - len(field) - 2)],
+                 separator="")
 
 
 def raw_header(field: str, value: str) -> bytes:

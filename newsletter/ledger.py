@@ -3,14 +3,15 @@
 Two steps per batch make every run resumable without duplicates: recipients are
 recorded as 'pending' with the file they go in, the file is written (atomically),
 then they are marked 'done'. A run that finds pending rows (it was interrupted)
-deletes their files and forgets them: those recipients are emitted again.
+deletes their files first and forgets the rows after: those recipients are emitted again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +29,11 @@ CREATE TABLE IF NOT EXISTS emitted (
     file        TEXT NOT NULL,      -- where it went, relative to the issue's folder
     message_id  TEXT,
     state       TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    run         TEXT NOT NULL,      -- which run wrote it (a --force run redoes the others)
     at          TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS emitted_state ON emitted (state);
+CREATE INDEX IF NOT EXISTS emitted_file ON emitted (file);
 """
 
 
@@ -55,13 +58,13 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
-            version = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (OSError, sqlite3.Error) as exc:
             raise OutputError(f"cannot open the ledger {display_path(self.path)}: {exc}",
                               "check the output folder is writable") from None
+        version = self.meta("schema")
         if version is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(version[0]) > SCHEMA_VERSION:
+            self.set_meta("schema", str(SCHEMA_VERSION))
+        elif int(version) > SCHEMA_VERSION:
             raise OutputError(f"{display_path(self.path)} was written by a newer version",
                               "update this checkout before emitting this issue")
 
@@ -71,17 +74,21 @@ class Ledger:
     def __exit__(self, *exc_info: object) -> None:
         self.db.close()
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._transaction():
+            if value is None:
+                self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def done_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` already have this issue."""
-        keys = list(keys)
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            part = keys[start:start + 500]
-            marks = ",".join("?" * len(part))
-            found.update(row[0] for row in self.db.execute(
-                f"SELECT address_key FROM emitted WHERE state='done' AND address_key IN ({marks})",
-                part))
-        return found
+        return {row[0] for row in self._in("SELECT address_key FROM emitted WHERE state='done' "
+                                           "AND address_key IN ({marks})", list(keys))}
 
     def done_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM emitted WHERE state='done'").fetchone()[0]
@@ -91,21 +98,39 @@ class Ledger:
                                (mode,))
         return [row[0] for row in rows]
 
-    def take_pending(self) -> list[str]:
-        """Forget an interrupted batch: returns its files (to delete) and drops its rows."""
-        with self._transaction():
-            files = [row[0] for row in self.db.execute(
-                "SELECT DISTINCT file FROM emitted WHERE state='pending'")]
-            self.db.execute("DELETE FROM emitted WHERE state='pending'")
-        return files
+    def pending_files(self) -> list[str]:
+        """Files of the batch an interrupted run left pending (delete them, then drop_pending)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT file FROM emitted WHERE state='pending'")]
 
-    def begin(self, entries: list[Entry]) -> None:
+    def drop_pending(self) -> None:
+        with self._transaction():
+            self.db.execute("DELETE FROM emitted WHERE state='pending'")
+
+    def files_of(self, keys: list[str], except_run: str) -> list[str]:
+        """Files holding any of `keys`, written by a run other than `except_run` (for --force)."""
+        return [row[0] for row in self._in(
+            "SELECT DISTINCT file FROM emitted WHERE run != ? AND address_key IN ({marks})",
+            keys, first=(except_run,))]
+
+    def forget_files(self, files: list[str]) -> None:
+        """Everyone in these files no longer has the issue (their drafts were moved aside)."""
+        with self._transaction():
+            self.db.executemany("DELETE FROM emitted WHERE file = ?", [(f,) for f in files])
+
+    def rename_file(self, old: str, new: str) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE emitted SET file = ? WHERE file = ? AND state = 'done'",
+                            (new, old))
+
+    def begin(self, entries: list[Entry], run: str) -> None:
         """Record a batch as pending before its files are written."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self._transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                [(e.address_key, e.address, e.mode, e.file, e.message_id, at) for e in entries])
+                "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                [(e.address_key, e.address, e.mode, e.file, e.message_id, run, at)
+                 for e in entries])
 
     def finish(self, entries: list[Entry]) -> None:
         """Mark a batch done once its files are on disk."""
@@ -113,29 +138,22 @@ class Ledger:
             self.db.executemany("UPDATE emitted SET state='done' WHERE address_key=?",
                                 [(e.address_key,) for e in entries])
 
-    def forget_all(self) -> None:
-        """--force: this issue is to be emitted to everyone again."""
-        with self._transaction():
-            self.db.execute("DELETE FROM emitted")
+    def _in(self, query: str, keys: list[str], first: tuple = ()) -> Iterator[tuple]:
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            yield from self.db.execute(query.format(marks=",".join("?" * len(part))),
+                                       (*first, *part))
 
-    def _transaction(self):
-        return _Transaction(self.db, self.path)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
-        self.db, self.path = db, path
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type, exc, tb) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         try:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-            error = exc if isinstance(exc, sqlite3.Error) else None
-        except sqlite3.Error as commit_error:
-            self.db.execute("ROLLBACK")
-            error = commit_error
-        if error is not None:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as error:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
                               "free some disk space, then run the same command again") from None

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from .config import Config
 
 # The longest link we write into a header (List-Unsubscribe), unfolded: with the
 # header's name it stays well inside RFC 5322's 998-octet line limit.
 MAX_HEADER_URL = 900
+# What a subscriber's address adds to their unsubscribe link at most: a blank line
+# (%0D%0A%0D%0A), a 64-character local part with every character encoded, "@", and
+# the rest of a 254-character address as a domain (never encoded).
+LONGEST_ADDRESS_IN_LINK = 12 + 64 * 3 + 1 + (254 - 65)
 
 
 def mailto_link(to: str, subject: str, body: str | None = None, *,
@@ -34,3 +42,12 @@ _RAW_IN_VALUE = "!$()*,;:@"
 def _encode(value: str) -> str:
     value = re.sub(r"\r\n|\r|\n", "\r\n", value)
     return quote(value, safe=_RAW_IN_VALUE)
+
+
+def unsubscribe_link(config: Config, address: str | None = None) -> str:
+    """The one-step unsubscribe mailto:; with `address`, the body names it, so a request
+    sent from another account still says who is leaving."""
+    body = config.signup.unsubscribe_body
+    if address:
+        body += f"\n\n{address}"
+    return mailto_link(config.sender.email, config.signup.unsubscribe_subject, body)

@@ -20,7 +20,6 @@ from . import qp
 from .config import Config
 from .errors import RenderError
 from .headers import address_header, phrase_header, raw_header, unstructured_header
-from .mailto import mailto_link
 from .render import UNSUBSCRIBE_SLOT, RenderedIssue
 
 Mailbox = tuple[str, str]  # (display name, address)
@@ -52,15 +51,6 @@ def now() -> dt.datetime:
 def new_envelope(config: Config, to: str) -> Envelope:
     """A fresh envelope: the current time, a unique Message-ID on the sender's domain."""
     return Envelope(to=to, date=now(), message_id=new_message_id(config), boundary=new_boundary())
-
-
-def unsubscribe_link(config: Config, address: str | None = None) -> str:
-    """The one-step unsubscribe mailto:; with `address`, the body names it, so a request
-    sent from another account still says who is leaving."""
-    body = config.signup.unsubscribe_body
-    if address:
-        body += f"\n\n{address}"
-    return mailto_link(config.sender.email, config.signup.unsubscribe_subject, body)
 
 
 class MessageFactory:

@@ -8,8 +8,7 @@ from pathlib import Path
 import jinja2
 
 from .config import Config
-from .mailto import mailto_link
-from .message import unsubscribe_link
+from .mailto import mailto_link, unsubscribe_link
 
 
 def subscribe_link(config: Config) -> str:

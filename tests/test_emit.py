@@ -188,7 +188,7 @@ def test_emitting_again_needs_force(sample_project, tmp_path):
     assert {p.name: p.read_bytes() for p in outbox(sample_project)} == first
     forced = emit(sample_project, csv_path, "--force")
     assert forced.exit_code == 0 and "to 3 subscriber(s)" in forced.stdout
-    moved = list((sample_project.out / ISSUE_DIR).glob("outbox-replaced-*"))
+    moved = list((sample_project.out / ISSUE_DIR).glob("replaced-*"))
     assert len(moved) == 1 and sorted(p.name for p in moved[0].iterdir()) == sorted(first)
     assert len(outbox(sample_project)) == 3
 

@@ -16,8 +16,7 @@ from newsletter.emit.mailto_links import (
     mailto_files,
     plan_mailto,
 )
-from newsletter.mailto import mailto_link
-from newsletter.message import unsubscribe_link
+from newsletter.mailto import mailto_link, unsubscribe_link
 from newsletter.models import Subscriber
 from newsletter.project import load_project
 from newsletter.render import Renderer

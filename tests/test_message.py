@@ -155,7 +155,8 @@ def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
     from conftest import FIXED_DATE
 
     from newsletter.errors import RenderError
-    from newsletter.message import MessageFactory, unsubscribe_link
+    from newsletter.mailto import unsubscribe_link
+    from newsletter.message import MessageFactory
     from newsletter.project import load_project
     from newsletter.render import UNSUBSCRIBE_SLOT, RenderedIssue
 

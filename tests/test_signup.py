@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from newsletter.config import load_config
-from newsletter.message import unsubscribe_link
+from newsletter.mailto import unsubscribe_link
 from newsletter.signup import signup_html, subscribe_link
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..ledger import Entry, Ledger
-from ..message import MessageFactory, new_boundary, new_message_id, unsubscribe_link
+from ..mailto import unsubscribe_link
+from ..message import MessageFactory, new_boundary, new_message_id
 from ..models import Subscriber
 from ..output import flush_to_disk, write_all_atomic
 from ..render import RenderedIssue
@@ -31,8 +32,9 @@ class DraftWriter:
     """Writes the drafts of one run; feed it subscribers who do not have the issue yet."""
 
     def __init__(self, folder: Path, config: Config, rendered: RenderedIssue, mode: str,
-                 ledger: Ledger, batch_size: int, date: dt.datetime) -> None:
+                 ledger: Ledger, batch_size: int, date: dt.datetime, run: str) -> None:
         self.folder = folder
+        self.run = run
         self.config = config
         self.mode = mode
         self.ledger = ledger
@@ -52,11 +54,15 @@ class DraftWriter:
             self._write(self.waiting[:size])
             del self.waiting[:size]
 
-    def close(self) -> None:
-        """Write what is left (the last, smaller batch)."""
+    def close(self) -> list[str]:
+        """Write what is left (the last, smaller batch); returns notes for the editor."""
         if self.waiting:
             self._write(self.waiting)
             self.waiting = []
+        if not self.files_written:
+            return []
+        return [f"{self.files_written} draft(s) in {OUTBOX}/: open each in your mail app and "
+                "send it"]
 
     def _write(self, subscribers: list[Subscriber]) -> None:
         files: dict[Path, bytes] = {}
@@ -81,9 +87,9 @@ class DraftWriter:
             entries = [_entry(s, "bcc", name, message_id) for s in subscribers]
         # Recorded as pending first: if the run dies before finish(), the next run
         # deletes these files and emits to these subscribers again, never twice.
-        self.ledger.begin(entries)
+        self.ledger.begin(entries, self.run)
         write_all_atomic(files, durable=False)
-        flush_to_disk()
+        flush_to_disk(self.folder / OUTBOX)
         self.ledger.finish(entries)
         self.files_written += len(files)
         self.emitted += len(subscribers)

@@ -14,9 +14,8 @@ import jinja2
 
 from ..config import Config
 from ..errors import NewsletterError
-from ..mailto import mailto_link
+from ..mailto import mailto_link, unsubscribe_link
 from ..markup import markdown_to_text
-from ..message import unsubscribe_link
 from ..models import Subscriber
 from ..render import RenderedIssue
 

@@ -6,22 +6,23 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compose import find_issue
 from ..errors import NewsletterError, OutputError, Problem
-from ..ledger import Entry, Ledger
+from ..ledger import Ledger
 from ..message import now
 from ..models import Subscriber
-from ..output import remove_leftovers, write_all_atomic
+from ..output import flush_to_disk, remove_leftovers, unique_path
 from ..project import Project
-from ..render import Renderer
+from ..render import RenderedIssue, Renderer
 from ..subscribers.addresses import address_key
 from ..subscribers.lists import CsvList, StoreList
 from .drafts import OUTBOX, DraftWriter
-from .mailto_links import mailto_files, plan_mailto
+from .mailto_mode import MailtoWriter
 
 MODES = ("eml", "bcc", "mailto")
 CHUNK = 500  # subscribers looked up in the ledger at once
@@ -29,7 +30,19 @@ RecipientList = CsvList | StoreList
 
 
 class NothingEmittedError(NewsletterError):
-    """Every row of the list was refused: the list, not the run, needs fixing."""
+    """The list gave nobody to emit to: it is empty, or every row was refused."""
+
+    def __init__(self, refused: list[Problem], label: str) -> None:
+        self.refused = refused
+        if refused:
+            super().__init__(f"nothing emitted: all {len(refused)} row(s) of {label} were "
+                             "refused", "fix the rows listed above")
+        else:
+            super().__init__(f"nothing emitted: {label} has no subscribers",
+                             "check the list, or import the signup mailbox first")
+
+    def lines(self) -> list[str]:
+        return [str(problem) for problem in self.refused] + super().lines()
 
 
 @dataclass
@@ -39,8 +52,8 @@ class EmitReport:
     folder: Path
     emitted: int = 0
     already: int = 0
-    files: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    cleaned: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recovered: int = 0
 
@@ -52,8 +65,9 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
     """Emit the issue named by `ref` to `recipients` under out_dir/<issue-id>/.
 
     The issue is rendered once. Subscribers already recorded in the ledger are
-    skipped (reported as `already`) unless `force`. `total` is told the number of
-    rows up front and `progress` each row handled, for a progress bar.
+    skipped (reported as `already`) unless `force`, which emits again to everyone
+    in `recipients` (and to nobody else). `total` is told the number of rows up
+    front and `progress` each row handled, for a progress bar.
     """
     if mode not in MODES:
         raise NewsletterError(f"unknown mode {mode!r}", f"use one of: {', '.join(MODES)}")
@@ -67,38 +81,96 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         total(recipients.count())
     with _exclusive(folder), Ledger(folder) as ledger:
         report.recovered = _recover(folder, ledger)
-        if force:
-            _start_over(folder, ledger, report)
-        fresh = _fresh_subscribers(recipients, ledger, report, progress)
+        _check_same_issue(ledger, rendered, force)
+        run = _run_id(ledger, force)
+        mover = _Mover(folder, ledger, run) if force else None
         if mode == "mailto":
-            _emit_mailto(folder, project, rendered, ledger, list(_flatten(fresh)), batch_size,
-                         report)
+            writer = MailtoWriter(folder, project.config, rendered, ledger, batch_size, run)
         else:
             writer = DraftWriter(folder, project.config, rendered, mode, ledger, batch_size,
-                                 now())
-            for chunk in fresh:
-                writer.add(chunk)
-            writer.close()
-            report.emitted = writer.emitted
-            report.files = [OUTBOX] if writer.files_written else []
-            if writer.files_written:
-                report.notes.append(f"{writer.files_written} draft(s) in "
-                                    f"{OUTBOX}/: open each in your mail app and send it")
-    if report.emitted == 0 and report.already == 0 and report.skipped:
-        raise NothingEmittedError(
-            f"nothing emitted: all {len(report.skipped)} row(s) of {recipients.label} were "
-            "refused", "fix the addresses listed above")
+                                 now(), run)
+        for chunk in _fresh_subscribers(recipients, ledger, report, progress, mover):
+            writer.add(chunk)
+        report.notes += writer.close()
+        report.emitted = writer.emitted
+        if mover is not None:
+            report.notes += mover.notes()
+            ledger.set_meta(FORCE_RUN, None)
+    if report.emitted == 0 and report.already == 0:
+        raise NothingEmittedError(report.skipped, recipients.label)
     return report
 
 
+FORCE_RUN = "force_run"  # set while a --force run is under way, so a rerun can finish it
+ISSUE_HASH = "issue"
+
+
+def _run_id(ledger: Ledger, force: bool) -> str:
+    """This run's id; an interrupted --force run's id is taken up again to finish it."""
+    unfinished = ledger.meta(FORCE_RUN)
+    if unfinished and not force:
+        raise NewsletterError("an earlier --force run of this issue was interrupted",
+                              "run the same command again with --force to finish it")
+    if force:
+        run = unfinished or uuid.uuid4().hex
+        ledger.set_meta(FORCE_RUN, run)
+        return run
+    return uuid.uuid4().hex
+
+
+def _check_same_issue(ledger: Ledger, rendered: RenderedIssue, force: bool) -> None:
+    """Drafts already made carry the issue as it was then: a changed issue must not
+    reach only the rest of the list."""
+    digest = hashlib.sha256("\0".join((rendered.subject, rendered.text_with_slot,
+                                        rendered.html_with_slot)).encode()).hexdigest()
+    before = ledger.meta(ISSUE_HASH)
+    if before and before != digest and ledger.done_count() and not force:
+        raise NewsletterError(
+            f"the issue changed since it was emitted to {ledger.done_count()} subscriber(s)",
+            "undo the change, or run with --force to emit the new version to everyone")
+    ledger.set_meta(ISSUE_HASH, digest)
+
+
+class _Mover:
+    """--force: the earlier drafts of this list's subscribers move to a folder of their own
+    (moved, not deleted: some may have been sent already); the ledger forgets them after."""
+
+    def __init__(self, folder: Path, ledger: Ledger, run: str) -> None:
+        self.folder, self.ledger, self.run = folder, ledger, run
+        self.target: Path | None = None
+        self.moved = 0
+
+    def release(self, keys: list[str]) -> None:
+        files = self.ledger.files_of(keys, except_run=self.run)
+        for name in files:
+            for path in _with_companions(self.folder / name):
+                if path.exists():
+                    if self.target is None:
+                        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+                        self.target = unique_path(self.folder / f"replaced-{stamp}")
+                        self.target.mkdir()
+                    path.rename(unique_path(self.target / path.name))
+                    self.moved += 1
+        if files:
+            self.ledger.forget_files(files)  # after the move: a kill in between redoes it
+
+    def notes(self) -> list[str]:
+        if not self.moved:
+            return []
+        return [f"--force: {self.moved} earlier file(s) moved to {self.target.name}/"]
+
+
 def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitReport,
-                       progress: Callable[[int], None] | None) -> Iterator[list[Subscriber]]:
+                       progress: Callable[[int], None] | None,
+                       mover: _Mover | None) -> Iterator[list[Subscriber]]:
     """Chunks of valid, first-seen subscribers who do not have the issue yet."""
     seen: set[bytes] = set()  # 8-byte digests: flat memory for long lists
     chunk: list[Subscriber] = []
     for row in recipients.rows():
         if progress:
             progress(1)
+        if row.warning is not None:
+            report.cleaned.append(row.warning)
         if row.subscriber is None:
             report.skipped.append(row.problem)
             continue
@@ -111,73 +183,44 @@ def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitRe
         seen.add(digest)
         chunk.append(row.subscriber)
         if len(chunk) >= CHUNK:
-            yield _not_done(chunk, ledger, report)
+            yield _not_done(chunk, ledger, report, mover)
             chunk = []
     if chunk:
-        yield _not_done(chunk, ledger, report)
+        yield _not_done(chunk, ledger, report, mover)
 
 
-def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport) -> list[Subscriber]:
+def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport,
+              mover: _Mover | None) -> list[Subscriber]:
+    if mover is not None:
+        mover.release([address_key(s.email) for s in chunk])
     done = ledger.done_keys(address_key(s.email) for s in chunk)
     report.already += len(done)
     return [s for s in chunk if address_key(s.email) not in done]
 
 
-def _flatten(chunks: Iterator[list[Subscriber]]) -> Iterator[Subscriber]:
-    for chunk in chunks:
-        yield from chunk
-
-
-def _emit_mailto(folder: Path, project: Project, rendered, ledger: Ledger,
-                 subscribers: list[Subscriber], batch_size: int, report: EmitReport) -> None:
-    if not subscribers:
-        return
-    plan = plan_mailto(project.config, rendered, subscribers, batch_size)
-    files = {folder / name: data for name, data in mailto_files(plan, project.config,
-                                                                rendered).items()}
-    _keep_previous(folder, [path.name for path in files])
-    entries = [Entry(address_key(s.email), s.email, "mailto", "mailto.txt", None)
-               for batch in plan.batches for s in batch.recipients]
-    ledger.begin(entries)
-    write_all_atomic(files)
-    ledger.finish(entries)
-    report.emitted = len(entries)
-    report.files = sorted(path.name for path in files)
-    report.notes += plan.notes
-    report.notes.append(f"{len(plan.batches)} link(s): open mailto.html and click them in order")
-
-
-def _keep_previous(folder: Path, names: list[str]) -> None:
-    """A new mailto run keeps the links of the previous one, renamed, not overwritten."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for name in names:
-        old = folder / name
-        if old.exists():
-            stem, _, suffix = name.partition(".")
-            old.rename(folder / f"{stem}-until-{stamp}.{suffix}")
-
-
 def _recover(folder: Path, ledger: Ledger) -> int:
-    """Undo the batch an interrupted run left pending; returns how many files it removed."""
+    """Undo the batch an interrupted run left pending; returns how many files it removed.
+
+    Files go first, rows after: a kill in between leaves rows whose files are gone,
+    which the next run cleans up the same way.
+    """
     removed = 0
-    for name in ledger.take_pending():
-        with contextlib.suppress(FileNotFoundError):
-            (folder / name).unlink()
-            removed += 1
+    for name in ledger.pending_files():
+        for path in _with_companions(folder / name):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+    if removed:
+        flush_to_disk(folder)
+    ledger.drop_pending()
     remove_leftovers(folder / OUTBOX)
     remove_leftovers(folder)
     return removed
 
 
-def _start_over(folder: Path, ledger: Ledger, report: EmitReport) -> None:
-    """--force: earlier drafts are moved aside (not deleted: some may already be sent)."""
-    outbox = folder / OUTBOX
-    if outbox.is_dir() and any(outbox.iterdir()):
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = folder / f"{OUTBOX}-replaced-{stamp}"
-        outbox.rename(target)
-        report.notes.append(f"--force: the earlier drafts were moved to {target.name}/")
-    ledger.forget_all()
+def _with_companions(path: Path) -> list[Path]:
+    """A file and those that go with it: mailto.txt's page is mailto.html."""
+    return [path, path.with_suffix(".html")] if path.suffix == ".txt" else [path]
 
 
 @contextlib.contextmanager

@@ -21,6 +21,9 @@ def normalise_address(raw: str) -> str:
     except EmailNotValidError as exc:
         raise Invalid(f"{_shown(candidate)} is not a valid address: {exc}",
                       "fix the typo or remove the line") from None
+    if "=?" in result.normalized or "?=" in result.normalized:
+        raise Invalid(f"{_shown(candidate)} looks like an encoded mail header word (=?...?=)",
+                      "mail programs may decode it into another address; remove the row")
     if result.ascii_email is None:
         raise Invalid(f"{_shown(candidate)} has non-ASCII letters before the @",
                       "mail apps cannot address it from a draft; ask for another address")

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from ..errors import NewsletterError, Problem
 from ..fields import Invalid
+from ..headers import clean_display_name
 from ..models import Subscriber
 from .addresses import normalise_address
 
+# A name or address is never this long; the default (128 KiB) would reject a hostile
+# row with an exception instead of a reported problem.
 csv.field_size_limit(1_000_000)
 
 
@@ -26,6 +29,7 @@ class Row:
     line: int
     subscriber: Subscriber | None
     problem: Problem | None = None
+    warning: Problem | None = None  # the row is used, but something in it was changed
 
 
 def count_rows(path: Path) -> int:
@@ -69,8 +73,13 @@ def read_csv(path: Path) -> Iterator[Row]:
                 continue
             raw = fields[email_at] if email_at < len(fields) else ""
             name = fields[name_at].strip() if name_at is not None and name_at < len(fields) else ""
+            clean = clean_display_name(name)
+            warning = None if clean == name else Problem(
+                path, reader.line_num, "name", f"had line breaks, control or direction "
+                f"characters; written as {clean!r}", "fix the name in the list")
             try:
-                yield Row(reader.line_num, Subscriber(normalise_address(raw), name))
+                yield Row(reader.line_num, Subscriber(normalise_address(raw), clean),
+                          warning=warning)
             except Invalid as exc:
                 yield Row(reader.line_num, None,
                           Problem(path, reader.line_num, "email", exc.message, exc.hint))
