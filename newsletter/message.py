@@ -70,8 +70,8 @@ class MessageFactory:
         self._list_id = phrase_header("List-Id", config.list_id.name, f"<{config.list_id.id}>")
         # X-Unsent: Apple Mail, Thunderbird and Outlook open the file as a draft to send.
         self._tail = ((b"X-Unsent: 1\r\n" if draft else b"") + b"MIME-Version: 1.0\r\n"
-                      + raw_header("Content-Type",
-                                   f'multipart/alternative; boundary="{boundary}"') + b"\r\n")
+                      + f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'
+                      .encode("ascii") + b"\r\n")
         part = ('--{b}\r\nContent-Type: text/{sub}; charset="utf-8"\r\n'
                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
         self._text_head = part.format(b=boundary, sub="plain").encode("ascii")

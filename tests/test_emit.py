@@ -292,3 +292,119 @@ def test_signup_prints_the_box_and_the_unsubscribe_link_from_the_config(project)
     assert result.stdout.rstrip().endswith(
         "mailto:team@mindshape.io?subject=Unsubscribe%20from%20the%20Mindshape%20newsletter"
         "&body=Please%20remove%20me%20from%20the%20Mindshape%20newsletter.")
+
+
+def all_recipients(project) -> list[str]:
+    """Everyone in every draft of the issue folder, outbox and moved-aside folders alike."""
+    found = []
+    for path in sorted((project.out / ISSUE_DIR).rglob("*.eml")):
+        message = parse_eml(path)
+        for field in ("To", "Bcc"):
+            if message[field]:
+                found += [a.addr_spec for a in message[field].addresses
+                          if a.addr_spec != "team@mindshape.io"]
+    return found
+
+
+def test_force_with_part_of_the_list_redoes_only_that_part(sample_project, tmp_path):
+    everyone = write_csv(tmp_path / "all.csv", many(5))
+    assert emit(sample_project, everyone).exit_code == 0
+    one = write_csv(tmp_path / "one.csv", many(1))
+    forced = emit(sample_project, one, "--force")
+    assert "to 1 subscriber(s)" in forced.stdout
+    again = emit(sample_project, everyone)
+    assert "to 0 subscriber(s)" in again.stdout
+    outbox_recipients = [parse_eml(p)["To"].addresses[0].addr_spec for p in outbox(sample_project)]
+    assert sorted(outbox_recipients) == sorted(a for a, _ in many(5))
+
+
+def test_force_twice_in_the_same_second_keeps_every_earlier_draft(sample_project, tmp_path):
+    csv_path = write_csv(tmp_path / "s.csv", many(2))
+    for _ in range(3):
+        assert emit(sample_project, csv_path, "--force").exit_code == 0
+    assert len(all_recipients(sample_project)) == 6  # 2 in outbox, 4 moved aside
+    assert len(outbox(sample_project)) == 2
+
+
+def test_quick_mailto_runs_keep_every_link(sample_project, tmp_path):
+    for count in (1, 2, 3):
+        emit(sample_project, write_csv(tmp_path / f"{count}.csv", many(count)), "--mode", "mailto")
+    folder = sample_project.out / ISSUE_DIR
+    links = [line for path in folder.glob("mailto*.txt")
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    bcc = [unquote(link.split("bcc=")[1].split("&")[0]) for link in links]
+    assert sorted(bcc) == ["reader0@example.org", "reader1@example.org", "reader2@example.org"]
+    assert len(list(folder.glob("mailto*.html"))) == 3
+
+
+def test_a_changed_issue_is_not_emitted_to_the_rest_of_the_list(sample_project, tmp_path):
+    emit(sample_project, write_csv(tmp_path / "a.csv", many(1)))
+    issue = sample_project.root / "digests" / "002-parts-that-help.yaml"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(
+        "The parts of you that are trying to help", "A new subject"), encoding="utf-8")
+    result = emit(sample_project, write_csv(tmp_path / "b.csv", many(2)))
+    assert result.exit_code == 1
+    assert result.errors == ["Error: the issue changed since it was emitted to 1 subscriber(s) "
+                             "(hint: undo the change, or run with --force to emit the new "
+                             "version to everyone)"]
+    assert emit(sample_project, write_csv(tmp_path / "b.csv", many(2)), "--force").exit_code == 0
+    assert {parse_eml(p)["Subject"] for p in outbox(sample_project)} == {"A new subject"}
+
+
+def test_addresses_that_look_like_encoded_words_are_refused(sample_project, tmp_path):
+    rows = [("=?utf-8?q?evil=40evil.example?=@example.com", "x"), ("ok@example.com", "Ok")]
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", rows))
+    assert result.exit_code == 0
+    assert "looks like an encoded mail header word" in result.stderr
+    assert all_recipients(sample_project) == ["ok@example.com"]
+
+
+def test_a_long_address_fits_its_unsubscribe_link(sample_project, tmp_path):
+    address = "a" * 64 + "@" + ".".join(["b" * 59] * 3) + ".example"  # 252 characters
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", [(address, "Long")]))
+    assert result.exit_code == 0, result.stderr
+    [draft] = outbox(sample_project)
+    assert parse_eml(draft)["List-Unsubscribe"].endswith(address + ">")
+
+
+def test_hostile_names_are_cleaned_and_the_row_is_named(sample_project, tmp_path):
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", [("a@example.com", "A\r\nBcc: b")]))
+    assert result.exit_code == 0
+    assert re.search(r"Cleaned: .*s\.csv:2: name: had line breaks, control or direction "
+                     r"characters; written as 'A Bcc: b'", result.stderr)
+
+
+def test_nothing_emitted_lists_every_refused_row(sample_project, tmp_path):
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", [("nope", "x"), ("a@b", "y")]))
+    assert result.exit_code == 1
+    assert len(result.errors) == 3
+    assert re.search(r"s\.csv:2: email: 'nope' is not a valid address", result.errors[0])
+    assert re.search(r"s\.csv:3: email: 'a@b' is not a valid address", result.errors[1])
+
+
+def test_an_empty_list_is_an_error(sample_project, tmp_path):
+    result = emit(sample_project, write_csv(tmp_path / "s.csv", []))
+    assert result.exit_code == 1
+    assert result.errors[-1].startswith("Error: nothing emitted: ")
+    assert "has no subscribers" in result.errors[-1]
+
+
+LONG_NAMES = ["Zoë Müller-Montagne-Fitzgerald Jr the Third of Somewhere Very Long Indeed",
+              "山田 太郎 " * 6, "Ünïcödé " * 12, "😀" * 40]
+
+
+def test_long_non_ascii_names_read_the_same_in_both_parsers(sample_project, tmp_path):
+    rows = [(f"n{i}@example.com", name.strip()) for i, name in enumerate(LONG_NAMES)]
+    emit(sample_project, write_csv(tmp_path / "s.csv", rows))
+    files = outbox(sample_project)
+    theirs = {m["to"][0]["address"]: m["to"][0]["name"] for m in mailparser_many(files)}
+    for address, name in rows:
+        assert theirs[address] == name
+    for path in files:
+        header = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+        assert max(len(line) for line in header.split(b"\r\n")
+                   if not line.startswith(b"List-Unsubscribe")) <= 78
+        ours = parse_eml(path)["To"].addresses[0]
+        # Python puts a space between adjacent encoded words; compare the words.
+        expected = dict(rows)[ours.addr_spec]
+        assert ours.display_name.split() == expected.split() or "😀" in expected

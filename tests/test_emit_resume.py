@@ -52,7 +52,7 @@ def resume(root: Path, csv_path: Path, out: Path, *args: str) -> subprocess.Comp
                                            ("bcc", signal.SIGKILL)])
 def test_a_run_killed_part_way_resumes_with_each_subscriber_exactly_once(
         sample_project, tmp_path, mode, sig):
-    rows = many(3000)
+    rows = many(6000)
     csv_path = write_csv(tmp_path / "s.csv", rows)
     out = tmp_path / "out"
     outbox = out / ISSUE_DIR / "outbox"
@@ -101,3 +101,60 @@ def test_a_full_disk_stops_cleanly_and_resumes_once_there_is_room(sample_project
         assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_killed_bcc_run_resumed_as_eml_reaches_everyone_once(sample_project, tmp_path):
+    """Bcc batch names depend on the run, so only the ledger's pending step and the
+    recovery keep a half-recorded batch from being sent twice after a change of mode."""
+    rows = many(3000)
+    csv_path = write_csv(tmp_path / "s.csv", rows)
+    out = tmp_path / "out"
+    outbox = out / ISSUE_DIR / "outbox"
+    for delay in (0.3, 0.6, 0.9):
+        process = start_emit(sample_project.root, csv_path, out, "--mode", "bcc",
+                             "--batch-size", "3")
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    done = resume(sample_project.root, csv_path, out, "--mode", "eml")
+    assert done.returncode == 0, done.stderr
+    assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
+
+
+def test_an_interrupted_force_run_is_finished_by_running_it_again(sample_project, tmp_path):
+    rows = many(3000)
+    csv_path = write_csv(tmp_path / "s.csv", rows)
+    out = tmp_path / "out"
+    outbox = out / ISSUE_DIR / "outbox"
+    assert resume(sample_project.root, csv_path, out).returncode == 0
+    process = start_emit(sample_project.root, csv_path, out, "--force")
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    plain = resume(sample_project.root, csv_path, out)
+    assert plain.returncode == 1
+    assert "an earlier --force run of this issue was interrupted" in plain.stderr
+    done = resume(sample_project.root, csv_path, out, "--force")
+    assert done.returncode == 0, done.stderr
+    assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
+    moved = [p for folder in (out / ISSUE_DIR).glob("replaced-*") for p in folder.glob("*.eml")]
+    assert len(moved) == len(rows)  # every first-run draft moved aside once, none lost
+
+
+def test_a_mailto_run_interrupted_after_writing_is_redone_without_a_stale_page(
+        sample_project, tmp_path):
+    import sqlite3
+
+    csv_path = write_csv(tmp_path / "s.csv", many(3))
+    out = tmp_path / "out"
+    assert resume(sample_project.root, csv_path, out, "--mode", "mailto").returncode == 0
+    folder = out / ISSUE_DIR
+    # The state a kill between writing the files and recording them done leaves behind.
+    db = sqlite3.connect(folder / "ledger.sqlite3")
+    db.execute("UPDATE emitted SET state = 'pending'")
+    db.commit()
+    db.close()
+    done = resume(sample_project.root, csv_path, out, "--mode", "mailto")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("mailto")) == [
+        "mailto.html", "mailto.txt"]

@@ -57,6 +57,7 @@ def read_csv(path: Path) -> Iterator[Row]:
         email_at = header.index("email")
         name_at = header.index("name") if "name" in header else None
         while True:
+            line = reader.line_num + 1  # where the row starts; a quoted field may span lines
             try:
                 fields = next(reader)
             except StopIteration:
@@ -65,7 +66,7 @@ def read_csv(path: Path) -> Iterator[Row]:
                 raise SubscriberSourceError(f"{path}:{reader.line_num + 1}: is not UTF-8 text",
                                             "save the list as UTF-8 CSV") from None
             except csv.Error as exc:
-                yield Row(reader.line_num, None, Problem(path, reader.line_num, "email",
+                yield Row(line, None, Problem(path, line, "email",
                                                          f"row cannot be read: {exc}",
                                                          "fix or remove the row"))
                 continue
@@ -75,14 +76,13 @@ def read_csv(path: Path) -> Iterator[Row]:
             name = fields[name_at].strip() if name_at is not None and name_at < len(fields) else ""
             clean = clean_display_name(name)
             warning = None if clean == name else Problem(
-                path, reader.line_num, "name", f"had line breaks, control or direction "
+                path, line, "name", f"had line breaks, control or direction "
                 f"characters; written as {clean!r}", "fix the name in the list")
             try:
-                yield Row(reader.line_num, Subscriber(normalise_address(raw), clean),
+                yield Row(line, Subscriber(normalise_address(raw), clean),
                           warning=warning)
             except Invalid as exc:
-                yield Row(reader.line_num, None,
-                          Problem(path, reader.line_num, "email", exc.message, exc.hint))
+                yield Row(line, None, Problem(path, line, "email", exc.message, exc.hint))
 
 
 def _open(path: Path):
