@@ -1,0 +1,62 @@
+"""`emit`: an issue ready to send from the editor's mail app: drafts or mailto: links."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from ..emit.run import MODES, emit_issue
+from ..errors import display_path
+from ..project import load_project
+from ..subscribers.lists import CsvList, StoreList
+from ..subscribers.store import open_existing_store
+from .base import NewsletterCommand, ProgressBar
+
+
+@click.command(cls=NewsletterCommand)
+@click.argument("issue")
+@click.option("--mode", type=click.Choice(MODES), default="eml", show_default=True,
+              help="eml: a draft per subscriber; bcc: drafts with up to N subscribers in Bcc; "
+                   "mailto: links to click.")
+@click.option("--subscribers", "subscribers_csv",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A CSV with the columns email,name.  [default: the subscriber store]")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write <issue-id>/ into.  [default: out/ in the project]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Most recipients per Bcc draft or mailto: link (mail accounts cap them).")
+@click.option("--force", is_flag=True,
+              help="Emit again to subscribers who already have this issue.")
+@click.pass_obj
+def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
+         out_dir: Path | None, batch_size: int, force: bool) -> None:
+    """Make ISSUE ready to send from your own mail app: drafts or mailto: links, resumable."""
+    project = load_project(project_dir)
+    with contextlib.ExitStack() as stack:
+        if subscribers_csv is not None:
+            recipients = CsvList(subscribers_csv)
+        else:
+            recipients = StoreList(stack.enter_context(open_existing_store(project_dir)))
+        bar = stack.enter_context(ProgressBar("Emitting"))
+        report = emit_issue(project, issue, mode=mode, recipients=recipients,
+                            out_dir=out_dir or project_dir / "out", batch_size=batch_size,
+                            force=force, progress=bar.step, total=bar.start)
+    for problem in report.skipped:
+        click.echo(f"Skipped: {problem}", err=True)
+    for problem in report.cleaned:
+        click.echo(f"Cleaned: {problem}", err=True)
+    if report.recovered:
+        click.echo(f"Resumed: removed {report.recovered} file(s) an interrupted run left "
+                   "unfinished; their subscribers were emitted again.")
+    where = display_path(report.folder)
+    click.echo(f"Emitted issue {report.issue_id} to {report.emitted} subscriber(s) "
+               f"({report.mode}) in {where}/")
+    if report.already:
+        click.echo(f"{report.already} subscriber(s) already had this issue and were left out "
+                   "(--force emits to them again).")
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} row(s) skipped, listed above.")
+    for note in report.notes:
+        click.echo(note)

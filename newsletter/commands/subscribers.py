@@ -1,0 +1,107 @@
+"""`subscribers`: import the signup mailbox, list, show, export, forget."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..config import load_config
+from ..errors import display_path
+from ..subscribers.imap import PASSWORD_VARIABLE
+from ..subscribers.importer import import_imap, import_local
+from ..subscribers.report import describe, export_records, format_records
+from ..subscribers.store import open_existing_store, open_store
+from .base import NewsletterCommand
+
+
+@click.group()
+def subscribers() -> None:
+    """The subscriber list: import the signup mailbox, look, export, forget.
+
+    The store lives in .subscribers/ in the project (git-ignored), or in $NEWSLETTER_STORE.
+    Nothing is ever sent anywhere.
+    """
+
+
+@subscribers.command("import", cls=NewsletterCommand)
+@click.argument("source")
+@click.pass_obj
+def subscribers_import(project_dir: Path, source: str) -> None:
+    """Read SOURCE (an mbox file, a Maildir, a folder of .eml, or imaps://user@host/FOLDER).
+
+    The IMAP password comes from $NEWSLETTER_IMAP_PASSWORD, never from a file or the
+    command line. Importing the same mail again changes nothing.
+    """
+    config = load_config(project_dir)
+    with open_store(project_dir) as store:
+        if source.startswith(("imaps://", "imap://")):
+            # A password pasted into an env file often keeps its line break.
+            password = os.environ.get(PASSWORD_VARIABLE, "").rstrip("\r\n")
+            summary = import_imap(store, source, config, password=password)
+        else:
+            summary = import_local(store, Path(source), config)
+    click.echo(f"Read {summary.read} message(s) from {source}"
+               + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
+    click.echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
+               f"bouncing, {len(summary.not_understood)} not understood.")
+    extra = [(summary.resubscribed, "subscribed again"), (summary.auto_replies, "auto-replies "
+             "ignored"), (summary.unchanged, "requests that changed nothing (older or repeated)"),
+             (summary.suppressed, "requests from forgotten addresses ignored")]
+    for count, what in extra:
+        if count:
+            click.echo(f"{count} {what}.")
+    if summary.not_understood:
+        click.echo("Not understood (look at these yourself):")
+        for where, subject, date in summary.not_understood:
+            click.echo(f"  {where}  {date}  {subject}")
+    for address, flag in summary.flagged:
+        click.echo(f"Flagged: {address}: {flag}")
+    for where, reason in summary.malformed:
+        click.echo(f"Skipped: {where}: {reason}", err=True)
+
+
+@subscribers.command("list", cls=NewsletterCommand)
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
+              default="table", show_default=True)
+@click.pass_obj
+def subscribers_list(project_dir: Path, output_format: str) -> None:
+    """Everyone in the store, with their status and since when."""
+    with open_existing_store(project_dir) as store:
+        click.echo(format_records(store.records(), output_format), nl=False)
+
+
+@subscribers.command("show", cls=NewsletterCommand)
+@click.argument("email")
+@click.pass_obj
+def subscribers_show(project_dir: Path, email: str) -> None:
+    """One subscriber: status, the proof of consent, every request read."""
+    with open_existing_store(project_dir) as store:
+        click.echo(describe(store, email), nl=False)
+
+
+@subscribers.command("export", cls=NewsletterCommand)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def subscribers_export(project_dir: Path, file: Path) -> None:
+    """Write every record with its proof of consent to FILE (CSV, readable only by you)."""
+    with open_existing_store(project_dir) as store:
+        count = export_records(store, file)
+    click.echo(f"Wrote {count} record(s) to {display_path(file)} (mode 0600). It names "
+               "subscribers: keep it on this machine.")
+
+
+@subscribers.command("forget", cls=NewsletterCommand)
+@click.argument("email")
+@click.pass_obj
+def subscribers_forget(project_dir: Path, email: str) -> None:
+    """Erase every record of EMAIL; old mail read again will not bring it back."""
+    with open_existing_store(project_dir) as store:
+        found = store.forget(email)
+    if found:
+        click.echo(f"Forgot {email}: every record erased; only a salted hash is kept so that "
+                   "re-importing old mail does not add it again.")
+    else:
+        click.echo(f"{email} was not in the store; a salted hash is kept so that old mail "
+                   "does not add it.")
