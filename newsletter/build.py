@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checks.run import ChecksFailedError, quick_errors
 from .compose import find_issue
 from .mailto import unsubscribe_link
 from .message import Envelope, build_review_message, new_envelope
@@ -33,6 +34,9 @@ def build_issue(project: Project, ref: str | None, out_dir: Path,
     issue = find_issue(project.issues, ref)
     config = project.config
     rendered = Renderer(project.root, config).render(issue)
+    errors = quick_errors(project, rendered)
+    if errors:
+        raise ChecksFailedError(errors)
     link = unsubscribe_link(config)
     html, text = rendered.parts(link)
     envelope = envelope or new_envelope(config, to=config.sender.email)

@@ -9,8 +9,11 @@ import click
 
 from . import __version__
 from .commands.build import build
+from .commands.check import check
 from .commands.emit import emit
+from .commands.new import new
 from .commands.signup import signup
+from .commands.status import status
 from .commands.subscribers import subscribers
 
 
@@ -26,7 +29,7 @@ def cli(ctx: click.Context, project_dir: Path) -> None:
     ctx.obj = project_dir
 
 
-for command in (build, emit, signup, subscribers):
+for command in (new, status, check, build, emit, signup, subscribers):
     cli.add_command(command)
 
 def main() -> None:

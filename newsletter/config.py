@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,6 +93,17 @@ class Footer:
 
 
 @dataclass(frozen=True)
+class Compose:
+    max_chunks: int  # most chunks `new` proposes for an issue
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    # caniemail feature slug -> why its gaps are acceptable in our templates
+    accepted_css: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     """newsletter.yaml, validated. `web_url(issue_id)` is where an issue is on the web."""
 
@@ -107,6 +119,8 @@ class Config:
     cadence: Cadence
     brand: Brand
     footer: Footer
+    compose: Compose
+    check: CheckSettings
 
     def web_url(self, issue_id: str) -> str:
         return f"{self.archive_url}{issue_id}/"
@@ -145,7 +159,7 @@ def site_host(root: Path) -> str | None:
 
 
 _TOP = ("name", "language", "site_url", "archive_url", "sender", "reply_to", "list_id", "signup",
-        "cadence", "brand", "footer")
+        "cadence", "compose", "brand", "footer", "check")
 
 
 def _read(r: FieldReader, path: Path) -> Config | None:
@@ -166,6 +180,8 @@ def _read(r: FieldReader, path: Path) -> Config | None:
         "cadence": _read_cadence(r.section("cadence")),
         "brand": _read_brand(r.section("brand")),
         "footer": _read_footer(r.section("footer")),
+        "compose": _read_simple(r.section("compose"), Compose, {"max_chunks": f.positive_int}),
+        "check": _read_check(r.section("check", required=False)),
     }
     if values["sender"] and values["signup"]:
         link = mailto_link(values["sender"].email, values["signup"].unsubscribe_subject,
@@ -259,6 +275,26 @@ _list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC
 _phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
                          "a tel: or sms: link with digits only",
                          "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
+
+
+def _read_check(r: FieldReader | None) -> CheckSettings:
+    if r is None:
+        return CheckSettings()
+    r.reject_unknown(("accepted_css",))
+    raw = r.data.get("accepted_css") or {}
+    if not isinstance(raw, dict):
+        r.fail(("accepted_css",), "must map a caniemail feature to the reason it is acceptable",
+               "for example  css-border-radius: square corners in Outlook are fine")
+        return CheckSettings()
+    accepted = {}
+    for slug, reason in raw.items():
+        if not re.fullmatch(r"[a-z0-9-]+", str(slug)) or not isinstance(reason, str) \
+                or not reason.strip():
+            r.fail(("accepted_css", str(slug)), "needs a caniemail feature name and a reason",
+                   "for example  css-border-radius: square corners in Outlook are fine")
+            continue
+        accepted[str(slug)] = reason.strip()
+    return CheckSettings(accepted)
 
 
 def _folder_url(value: object) -> str:

@@ -1,0 +1,207 @@
+"""Rules on an issue and the email it renders to: links, images, subject, size, footer."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import urlsplit
+
+from ..errors import display_path
+from ..models import Issue
+from ..project import Project
+from ..render import third_party_resources
+from ..schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
+from ..yamlsource import load_yaml
+from .findings import Finding
+
+GMAIL_CLIP_BYTES = 102_000
+MAX_MAILTO = 2000
+SUBJECT_MAX = 60
+
+SHORTENERS = {"bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd",
+              "rebrand.ly", "lnkd.in", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "t.ly",
+              "s.id", "v.gd", "bl.ink", "short.io", "soo.gd", "clck.ru", "trib.al", "dlvr.it"}
+# In an inbox list these read as alarms to someone who may be in distress.
+ALARMING = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|kill\w*|die|dying|death|dead|crisis|"
+                      r"emergency|urgent|abuse\w*|assault\w*|overdos\w*|rape\w*|warning|alert)\b")
+SELF_HARM = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|harm(ing)? (yourself|myself|themselves)"
+                       r"|kill(ing)? (yourself|myself|themselves)|end(ing)? (your|my|their) life"
+                       r"|overdos\w*|cutting (yourself|myself))\b")
+
+
+def check_links_and_images(html: str) -> list[Finding]:
+    findings = []
+    for href in _attribute_values(html, "a", "href"):
+        scheme = urlsplit(href).scheme.lower()
+        host = (urlsplit(href).hostname or "").lower() if scheme in ("http", "https") else ""
+        if scheme in ("mailto", "tel", "sms"):
+            if scheme == "mailto" and len(href) > MAX_MAILTO:
+                findings.append(Finding("error", "email", f"a mailto: link of {len(href):,} "
+                                        f"characters, over {MAX_MAILTO:,} ({href[:40]}...)",
+                                        "many mail apps cut longer links: shorten its body",
+                                        "mailto-length"))
+        elif scheme == "javascript":
+            findings.append(Finding("error", "email", f"a javascript: link ({href[:60]})",
+                                    "mail apps block scripts: link to a page instead", "links"))
+        elif scheme != "https":
+            findings.append(Finding("error", "email", f"the link {href[:80]!r} is not https",
+                                    "link to the full https:// address", "links"))
+        elif host in SHORTENERS:
+            findings.append(Finding("error", "email", f"the link {href[:80]!r} goes through the "
+                                    f"URL shortener {host}", "link to the page itself: "
+                                    "shorteners hide where a link goes and look like spam",
+                                    "links"))
+    for tag in re.findall(r"<img\b[^>]*>", html, re.IGNORECASE):
+        src = _attribute(tag, "src") or ""
+        alt = _attribute(tag, "alt")
+        if not src.startswith("https://"):
+            findings.append(Finding("error", "email", f"the image {src[:80]!r} is not https",
+                                    "use the image's https:// address", "images"))
+        if alt is None or not alt.strip():
+            findings.append(Finding("error", "email", f"the image {src[:80]!r} has no alt text",
+                                    "say what it shows in the chunk's image.alt", "images"))
+    return findings
+
+
+def check_subject(issue: Issue) -> list[Finding]:
+    where = _where(issue, ("subject",))
+    subject = issue.subject.strip()
+    findings = []
+    if not subject:
+        return [Finding("error", where, "the subject is empty", "write a subject", "subject")]
+    if len(subject) > SUBJECT_MAX:
+        findings.append(Finding("warning", where, f"the subject is {len(subject)} characters; "
+                                f"phones show about {SUBJECT_MAX}", "shorten it", "subject"))
+    letters = [c for c in subject if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        findings.append(Finding("warning", where, "the subject is in capitals",
+                                "write it in sentence case: capitals read as shouting",
+                                "subject"))
+    alarming = ALARMING.search(subject)
+    if alarming:
+        findings.append(Finding("warning", where, f"the subject says {alarming.group(0)!r}",
+                                "keep the subject gentle: crisis words belong in the body, "
+                                "behind a content warning, not in an inbox list", "gentle-subject"))
+    if "!!" in subject or subject.count("!") > 1:
+        findings.append(Finding("warning", where, "the subject has several exclamation marks",
+                                "one at most, or none", "subject"))
+    preheader = issue.preheader.strip()
+    where = _where(issue, ("preheader",))
+    if not preheader:
+        findings.append(Finding("warning", where, "the preheader is empty", "write one line "
+                                "that follows the subject in the inbox list", "preheader"))
+    elif _same(preheader, subject) or _same(preheader[:len(subject)], subject):
+        findings.append(Finding("warning", where, "the preheader repeats the subject",
+                                "say something the subject does not", "preheader"))
+    return findings
+
+
+def check_intro(issue: Issue) -> list[Finding]:
+    if INTRO_PLACEHOLDER.lower() in issue.intro.lower():
+        return [Finding("error", _where(issue, ("intro",)), "the intro is still the placeholder "
+                        "`new` wrote", "write the intro", "intro")]
+    return []
+
+
+def check_sent_before(project: Project, issue: Issue) -> list[Finding]:
+    findings = []
+    earlier = {entry.chunk.id: other for other in project.issues if other.number < issue.number
+               for entry in other.entries}
+    for index, entry in enumerate(issue.entries):
+        if entry.chunk.id in earlier:
+            other = earlier[entry.chunk.id]
+            findings.append(Finding("warning", _where(issue, ("chunks", index)),
+                                    f"{entry.chunk.id!r} was already in issue {other.number} "
+                                    f"({other.id})", "pick an unsent chunk, or say in its note "
+                                    "why it is here again", "sent-before"))
+    return findings
+
+
+def check_content_warnings(issue: Issue) -> list[Finding]:
+    findings = []
+    for entry in issue.entries:
+        chunk = entry.chunk
+        if chunk.content_warning:
+            continue
+        text = "\n".join((chunk.title, chunk.summary, chunk.body))
+        found = SELF_HARM.search(text)
+        if found:
+            line = _line_in_file(chunk.path, found.group(0))
+            findings.append(Finding("warning", f"{_shown(chunk.path)}:{line}",
+                                    f"speaks of {found.group(0)!r} without a content_warning",
+                                    "add content_warning: \"Mentions ...\" to its front matter",
+                                    "content-warning"))
+    return findings
+
+
+def check_size_and_resources(html: str, site_host: str) -> list[Finding]:
+    findings = []
+    size = len(html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        # A warning, as `build` gives it: the files are fine, but Gmail hides the footer.
+        findings.append(Finding("warning", "email", f"the HTML is {size / 1000:.1f} KB; Gmail "
+                                "clips over 102 KB and hides the rest, footer included",
+                                "drop a chunk or shorten the intro", "size"))
+    for host in third_party_resources(html, site_host):
+        findings.append(Finding("error", "email", f"opening the email would load from {host}",
+                                "load nothing from outside the site: no web fonts, trackers, "
+                                "pixels or remote images", "third-party"))
+    return findings
+
+
+def check_footer(project: Project, html: str, text: str, unsubscribe_url: str) -> list[Finding]:
+    """Every email carries the crisis lines, the disclaimer and the unsubscribe link, twice."""
+    footer = project.config.footer
+    shown = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    flat_text = " ".join(text.split())
+    needed = [(f"the crisis line {line.label}", line.label) for line in footer.crisis_lines]
+    needed += [("the helpline directory", footer.helpline_directory.url.split("//")[1]),
+               ("the disclaimer", " ".join(footer.disclaimer.split()))]
+    findings = []
+    for what, words in needed:
+        for part, content in (("HTML", shown), ("text", flat_text)):
+            if words not in content:
+                findings.append(Finding("error", f"email ({part} part)", f"{what} is missing",
+                                        "keep the footer partial in the template", "footer"))
+    if f'href="{html_lib.escape(unsubscribe_url)}"' not in html:
+        findings.append(Finding("error", "email (HTML part)", "the unsubscribe link is missing",
+                                "keep {{ unsubscribe_url }} in the template", "footer"))
+    if unsubscribe_url not in text:
+        findings.append(Finding("error", "email (text part)", "the unsubscribe link is missing",
+                                "keep {{ unsubscribe_url }} in the template", "footer"))
+    return findings
+
+
+def _attribute_values(html: str, tag: str, name: str) -> list[str]:
+    return [html_lib.unescape(value) for match in re.finditer(rf"<{tag}\b[^>]*>", html, re.I)
+            if (value := _attribute(match.group(0), name, raw=True)) is not None]
+
+
+def _attribute(tag: str, name: str, raw: bool = False) -> str | None:
+    match = re.search(rf'\s{name}\s*=\s*("([^"]*)"|\'([^\']*)\')', tag, re.IGNORECASE)
+    if not match:
+        return None
+    value = match.group(2) if match.group(2) is not None else match.group(3)
+    return value if raw else html_lib.unescape(value)
+
+
+def _where(issue: Issue, key: tuple) -> str:
+    doc, _ = load_yaml(issue.path.read_text(encoding="utf-8"), issue.path)
+    line = doc.line_of(key) if doc else 1
+    return f"{_shown(issue.path)}:{line}"
+
+
+def _line_in_file(path, words: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if words.lower() in line.lower():
+            return number
+    return 1
+
+
+def _shown(path) -> str:
+    return display_path(path)
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()).strip(" .!?") == " ".join(b.casefold().split()).strip(
+        " .!?")

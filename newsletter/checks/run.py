@@ -1,0 +1,85 @@
+"""`check`: every rule on one issue; `build` runs the quick, errors-only part first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..compose import find_issue
+from ..errors import NewsletterError, ValidationError, display_path
+from ..mailto import unsubscribe_link
+from ..message import build_review_message, new_envelope
+from ..project import Project, load_project
+from ..render import TEMPLATES_DIR, RenderedIssue, Renderer
+from . import email_rules as rules
+from .contrast import check_contrast
+from .css import check_template_css
+from .findings import Finding
+from .spam import check_spam
+
+
+@dataclass
+class CheckReport:
+    issue_id: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+    def failed(self, strict: bool) -> bool:
+        return bool(self.count("error") or (strict and self.count("warning")))
+
+
+class ChecksFailedError(NewsletterError):
+    """`build` refuses an issue that has errors a preflight catches."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__(f"{len(findings)} problem(s) found before building",
+                         "fix them, or run `send.py check` for the whole preflight")
+
+    def lines(self) -> list[str]:
+        return [f"{f.where}: {f.message} (hint: {f.hint})" for f in self.findings]
+
+
+def check_issue(root: Path, ref: str | None) -> CheckReport:
+    """Every rule: the input files, the email's links, images, subject, size, third parties,
+    footer, content warnings, template CSS support, colour contrast and spam score."""
+    try:
+        project = load_project(root)
+    except ValidationError as exc:
+        return CheckReport(None, [_from_problem(problem) for problem in exc.problems])
+    issue = find_issue(project.issues, ref)
+    rendered = Renderer(project.root, project.config).render(issue)
+    report = CheckReport(issue.id, _email_findings(project, rendered, quick=False))
+    report.findings += check_template_css(root / TEMPLATES_DIR, project.config.check.accepted_css)
+    return report
+
+
+def quick_errors(project: Project, rendered: RenderedIssue) -> list[Finding]:
+    """What `build` checks first: only the cheap rules, only their errors."""
+    return [f for f in _email_findings(project, rendered, quick=True) if f.severity == "error"]
+
+
+def _email_findings(project: Project, rendered: RenderedIssue, *, quick: bool) -> list[Finding]:
+    config = project.config
+    issue = rendered.issue
+    link = unsubscribe_link(config)
+    html, text = rendered.parts(link)
+    site = urlsplit(config.site_url).hostname or ""
+    findings = (rules.check_links_and_images(html) + rules.check_subject(issue)
+                + rules.check_intro(issue) + rules.check_size_and_resources(html, site)
+                + rules.check_footer(project, html, text, link) + check_contrast(config))
+    if not quick:
+        findings += rules.check_sent_before(project, issue) + rules.check_content_warnings(issue)
+        eml = build_review_message(config, rendered, new_envelope(config, config.sender.email),
+                                   link)
+        findings += check_spam(eml)
+    return findings
+
+
+def _from_problem(problem) -> Finding:
+    place = display_path(problem.path) + (f":{problem.line}" if problem.line else "")
+    message = f"{problem.field}: {problem.message}" if problem.field else problem.message
+    return Finding("error", place, message, problem.hint or "see README", "input")

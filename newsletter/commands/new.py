@@ -1,0 +1,32 @@
+"""`new`: propose the next issue in digests/, within the cadence the site promises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from ..errors import display_path
+from ..project import load_project
+from ..schedule import write_next_issue
+from .base import NewsletterCommand
+
+
+@click.command(cls=NewsletterCommand)
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The issue's date.  [default: today]")
+@click.option("--force", is_flag=True, help="Allow a date sooner than the cadence allows.")
+@click.pass_obj
+def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
+    """Write digests/<id>.yaml for the next issue: unsent chunks, a proposed subject."""
+    project = load_project(project_dir)
+    proposal = write_next_issue(project, date.date() if date else dt.date.today(), force)
+    click.echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "
+               f"{proposal.date}, {len(proposal.chunks)} chunk(s), lead "
+               f"{proposal.chunks[0].id!r}")
+    if proposal.window.last is not None:
+        click.echo(f"The cadence window after issue {proposal.window.last.number} "
+                   f"({proposal.window.last.date}): {proposal.window.earliest} to "
+                   f"{proposal.window.latest}.")
+    click.echo("Next: write the intro, check the subject and preheader, then `send.py check`.")

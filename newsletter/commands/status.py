@@ -1,0 +1,39 @@
+"""`status`: the last issue, the window for the next, unsent chunks, the list's size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from ..models import KINDS
+from ..project import load_project
+from ..schedule import unsent_chunks, window
+from ..subscribers.store import DB_FILE, SUBSCRIBED, open_existing_store, store_folder
+from .base import NewsletterCommand
+
+
+@click.command(cls=NewsletterCommand)
+@click.pass_obj
+def status(project_dir: Path) -> None:
+    """Where the newsletter stands: last issue, next window, what is ready to go."""
+    project = load_project(project_dir)
+    today = dt.date.today()
+    plan = window(project)
+    if plan.last is not None:
+        click.echo(f"Last issue: {plan.last.number} ({plan.last.id}), dated {plan.last.date}, "
+                   f"{(today - plan.last.date).days} day(s) ago.")
+    click.echo(f"Next issue: {plan.state(today)}.")
+    unsent = unsent_chunks(project)
+    click.echo(f"Unsent chunks: {len(unsent)}")
+    for kind, label in KINDS.items():
+        ids = [chunk.id for chunk in unsent if chunk.kind == kind]
+        if ids:
+            click.echo(f"  {label}: {', '.join(ids)}")
+    if (store_folder(project_dir) / DB_FILE).exists():
+        with open_existing_store(project_dir) as store:
+            click.echo(f"Subscribers: {store.count(SUBSCRIBED)} subscribed "
+                       f"({store.count()} in the store).")
+    else:
+        click.echo("Subscribers: no store yet (send.py subscribers import SOURCE).")

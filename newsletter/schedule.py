@@ -1,0 +1,131 @@
+"""The cadence the site promises (every 2-4 weeks at most) and the next issue `new` proposes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compose import DIGESTS_DIR
+from .errors import NewsletterError, display_path
+from .models import KINDS, Chunk, Issue
+from .output import write_all_atomic
+from .project import Project
+
+INTRO_PLACEHOLDER = "Write the intro here"
+
+
+@dataclass(frozen=True)
+class Window:
+    """When the next issue may go out: not before `earliest`, not after `latest`."""
+
+    last: Issue | None
+    earliest: dt.date | None
+    latest: dt.date | None
+
+    def state(self, today: dt.date) -> str:
+        if self.last is None:
+            return "no issue yet: the first can go out any time"
+        if today < self.earliest:
+            return f"too early: the next issue is due from {self.earliest} to {self.latest}"
+        if today > self.latest:
+            return f"overdue by {(today - self.latest).days} day(s): it was due by {self.latest}"
+        return f"due now: from {self.earliest} to {self.latest}"
+
+
+def window(project: Project) -> Window:
+    cadence = project.config.cadence
+    if not project.issues:
+        return Window(None, None, None)
+    last = project.issues[-1]
+    return Window(last, last.date + dt.timedelta(days=cadence.min_days),
+                  last.date + dt.timedelta(days=cadence.max_days))
+
+
+def unsent_chunks(project: Project, by: dt.date | None = None) -> list[Chunk]:
+    """Chunks in no issue yet (and, with `by`, published on the site by then), newest first."""
+    used = {entry.chunk.id for issue in project.issues for entry in issue.entries}
+    fresh = [chunk for chunk in project.chunks.values()
+             if chunk.id not in used and (by is None or chunk.date <= by)]
+    return sorted(fresh, key=lambda chunk: (chunk.date, chunk.id), reverse=True)
+
+
+def pick_chunks(chunks: list[Chunk], limit: int) -> list[Chunk]:
+    """Newest first, but a mix of kinds: take the newest of each kind in turn."""
+    by_kind: dict[str, list[Chunk]] = {}
+    for chunk in chunks:  # already newest first
+        by_kind.setdefault(chunk.kind, []).append(chunk)
+    picked: list[Chunk] = []
+    while len(picked) < limit and any(by_kind.values()):
+        round_ = [queue.pop(0) for queue in by_kind.values() if queue]
+        picked += sorted(round_, key=lambda c: (c.date, c.id), reverse=True)
+    return picked[:limit]
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    path: Path
+    number: int
+    date: dt.date
+    chunks: list[Chunk]
+    window: Window
+
+
+def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
+    """Propose the next issue in digests/: unsent chunks, a subject and preheader from the lead.
+
+    Refuses a date sooner than the cadence allows after the previous issue unless `force`.
+    """
+    plan = window(project)
+    if plan.last is not None and date < plan.earliest and not force:
+        raise NewsletterError(
+            f"{date} is {(date - plan.last.date).days} day(s) after issue {plan.last.number} "
+            f"({plan.last.date}); the site promises at least "
+            f"{project.config.cadence.min_days} days between issues",
+            f"the next issue is due from {plan.earliest} to {plan.latest}; --force overrides")
+    chunks = pick_chunks(unsent_chunks(project, by=date), project.config.compose.max_chunks)
+    if not chunks:
+        raise NewsletterError(f"no chunk dated {date} or earlier is left unsent",
+                              "write a new chunk in content/ first")
+    number = (plan.last.number + 1) if plan.last else 1
+    lead = chunks[0]
+    path = project.root / DIGESTS_DIR / f"{number:03d}-{_slug(lead.id)}.yaml"
+    if path.exists():
+        raise NewsletterError(f"{display_path(path)} already exists",
+                              "edit it, or remove it to propose again")
+    write_all_atomic({path: _issue_yaml(number, date, lead, chunks).encode("utf-8")})
+    return NewIssue(path, number, date, chunks, plan)
+
+
+def _issue_yaml(number: int, date: dt.date, lead: Chunk, chunks: list[Chunk]) -> str:
+    quoted = json.dumps  # a JSON string is a valid double-quoted YAML scalar
+    listed = "\n".join(f"  - id: {c.id}  # {KINDS[c.kind]}, {c.date}" for c in chunks)
+    return (f"# Proposed by `send.py new`: check the subject and preheader, write the intro,\n"
+            f"# reorder or drop chunks, then `send.py check`.\n"
+            f"number: {number}\n"
+            f"date: {date.isoformat()}\n"
+            f"subject: {quoted(_subject(lead.title), ensure_ascii=False)}\n"
+            f"preheader: {quoted(_preheader(lead.summary), ensure_ascii=False)}\n"
+            f"intro: |\n  {INTRO_PLACEHOLDER}: what this issue is about and why, in two or three "
+            f"short paragraphs.\n\n  — The Mindshape team\n"
+            f"chunks:\n{listed}\n")
+
+
+def _subject(title: str) -> str:
+    """The lead's title, cut at a word boundary to 60 characters (what phones show)."""
+    title = title.split(":")[0] if len(title) > 60 and ":" in title else title
+    if len(title) <= 60:
+        return title
+    return title[:59].rsplit(" ", 1)[0].rstrip(",;:-") + "…"
+
+
+def _preheader(summary: str) -> str:
+    """The lead's first sentence, at most 110 characters."""
+    first = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
+    return first if len(first) <= 110 else first[:109].rsplit(" ", 1)[0] + "…"
+
+
+def _slug(chunk_id: str) -> str:
+    return "-".join(chunk_id.split("-")[:4])

@@ -1,0 +1,167 @@
+"""`send.py check`: each rule trips on one input and stays quiet on a clean one, through the CLI."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import chunk_file, issue_file
+
+
+def findings(project, *args: str) -> tuple[int, list[str]]:
+    result = project.run("check", *args)
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith(("error: ", "warning: ", "note: "))]
+    return result.exit_code, lines
+
+
+def rule_lines(lines: list[str], pattern: str) -> list[str]:
+    return [line for line in lines if re.search(pattern, line)]
+
+
+def edit_template(project, old: str, new: str, name: str = "digest.mjml.j2") -> None:
+    path = project.root / "templates" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_clean_issue_has_no_errors_and_exits_0(project):
+    code, lines = findings(project)
+    assert code == 0, lines
+    assert not [line for line in lines if line.startswith("error: ")]
+
+
+def test_invalid_input_files_are_errors_with_file_and_line(project):
+    project.write("content/alpha.md", chunk_file("alpha", kind="poem"))
+    code, lines = findings(project)
+    assert code == 1
+    assert lines[0].startswith("error: ") and re.search(r"alpha\.md:3: kind: must be one of",
+                                                        lines[0])
+
+
+@pytest.mark.parametrize(("summary_link", "message"), [
+    ("[x](javascript:alert(1))", None),  # Markdown drops it: nothing reaches the email
+])
+def test_markdown_cannot_smuggle_a_script_link(project, summary_link, message):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  Hello from the editors.", f"  Hello {summary_link}."))
+    _, lines = findings(project)
+    assert rule_lines(lines, "javascript") == []
+
+
+@pytest.mark.parametrize(("href", "expected"), [
+    ("http://mindshape.io/a", "error: email: the link 'http://mindshape.io/a' is not https "
+                              "(hint: link to the full https:// address)"),
+    ("https://bit.ly/abc", "error: email: the link 'https://bit.ly/abc' goes through the URL "
+                           "shortener bit.ly (hint: link to the page itself: shorteners hide "
+                           "where a link goes and look like spam)"),
+    ("javascript:alert(1)", "error: email: a javascript: link (javascript:alert(1)) (hint: mail "
+                            "apps block scripts: link to a page instead)"),
+])
+def test_links_in_the_email_must_be_plain_https(project, href, expected):
+    edit_template(project, "<mj-column>", f'<mj-column><mj-text><a href="{href}">x</a></mj-text>')
+    code, lines = findings(project)
+    assert code == 1
+    assert expected in lines
+
+
+def test_images_need_https_and_alt_text(project):
+    edit_template(project, "<mj-column>",
+                  '<mj-column><mj-text><img src="https://mindshape.io/a.png" alt="" /></mj-text>')
+    code, lines = findings(project)
+    assert code == 1
+    assert ("error: email: the image 'https://mindshape.io/a.png' has no alt text (hint: say "
+            "what it shows in the chunk's image.alt)") in lines
+
+
+def test_a_third_party_resource_is_an_error(project):
+    edit_template(project, "<mj-column>", '<mj-column><mj-text><img src="https://mindshape.io/a'
+                  '.png" alt="A" /><div style="background:url(https://pixel.example/t.gif)">'
+                  '</div></mj-text>')
+    result = project.run("check")
+    # The renderer itself refuses such an email; check reports it as one error line.
+    assert result.exit_code == 1
+    assert "opening the email would load from pixel.example" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("subject", "expected"), [
+    ("A" + " very long subject line" * 4,
+     r"warning: .*001-first\.yaml:3: the subject is 93 characters; phones show about 60"),
+    ("READ THIS NOW", r"warning: .*001-first\.yaml:3: the subject is in capitals"),
+    ("When suicidal thoughts show up", r"warning: .*001-first\.yaml:3: the subject says "
+                                       r"'suicidal' \(hint: keep the subject gentle"),
+    ("Hello!! there", r"warning: .*001-first\.yaml:3: the subject has several exclamation marks"),
+])
+def test_subject_rules(project, subject, expected):
+    project.write("digests/001-first.yaml", issue_file(subject=subject))
+    code, lines = findings(project)
+    assert code == 0  # warnings only
+    assert rule_lines(lines, expected), lines
+    assert findings(project, "--strict")[0] == 1
+
+
+def test_a_calm_subject_has_no_subject_finding(project):
+    _, lines = findings(project)
+    assert rule_lines(lines, r"001-first\.yaml:[34]:") == []
+
+
+def test_preheader_that_repeats_the_subject(project):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "A preheader that says a little more.", "A calm subject line"))
+    _, lines = findings(project)
+    assert rule_lines(lines, r"warning: .*001-first\.yaml:4: the preheader repeats the subject")
+
+
+def test_a_chunk_sent_before_is_a_warning(project):
+    project.write("digests/002-second.yaml", issue_file(number=2, date="2026-12-01"))
+    _, lines = findings(project, "2")
+    assert rule_lines(lines, r"warning: .*002-second\.yaml:8: 'alpha' was already in issue 1 "
+                             r"\(001-first\)")
+    _, lines = findings(project, "1")
+    assert rule_lines(lines, "was already in issue") == []
+
+
+def test_self_harm_words_without_a_content_warning(project):
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "Body of alpha.", "When thoughts of suicide show up, reach out."))
+    _, lines = findings(project)
+    assert rule_lines(lines, r"warning: .*alpha\.md:10: speaks of 'suicide' without a "
+                             r"content_warning")
+    project.write("content/alpha.md", chunk_file(
+        "alpha", extra='content_warning: "Mentions suicide."\n').replace(
+        "Body of alpha.", "When thoughts of suicide show up, reach out."))
+    _, lines = findings(project)
+    assert rule_lines(lines, "without a content_warning") == []
+
+
+def test_the_footer_missing_from_a_part_is_an_error(project):
+    path = project.root / "templates" / "digest.txt.j2"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{{ config.footer.disclaimer | wrap }}", ""), encoding="utf-8")
+    code, lines = findings(project)
+    assert code == 1
+    assert "error: email (text part): the disclaimer is missing (hint: keep the footer partial " \
+           "in the template)" in lines
+    assert rule_lines(lines, r"email \(HTML part\): the disclaimer") == []
+
+
+def test_an_oversized_email_is_a_warning_that_strict_fails(project):
+    ids = [f"chunk-{n:02d}" for n in range(40)]
+    for chunk_id in ids:
+        project.write(f"content/{chunk_id}.md", chunk_file(chunk_id, summary="word " * 80))
+    project.write("digests/001-first.yaml", issue_file(chunks=tuple(ids)))
+    code, lines = findings(project)
+    assert code == 0
+    assert rule_lines(lines, r"warning: email: the HTML is \d+\.\d KB; Gmail clips over 102 KB")
+    assert findings(project, "--strict")[0] == 1
+
+
+def test_build_stops_on_the_errors_check_finds(project):
+    edit_template(project, "<mj-column>", '<mj-column><mj-text><a href="http://x.example/">x'
+                  '</a></mj-text>')
+    result = project.run("build")
+    assert result.exit_code == 1
+    assert result.errors[0] == ("Error: email: the link 'http://x.example/' is not https (hint: "
+                                "link to the full https:// address)")
+    assert not project.out.exists()
