@@ -6,7 +6,6 @@ import contextlib
 import ctypes
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import OutputError, display_path
@@ -26,7 +25,10 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
         for folder in {path.parent for path in files}:
             folder.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            # Hidden, and named by process: no other writer picks the same name, and a
+            # leftover from a killed run is found by remove_leftovers().
+            tmp = str(path.with_name(f".{path.name}.{os.getpid()}.tmp"))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
