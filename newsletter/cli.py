@@ -8,10 +8,13 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands.archive import archive
 from .commands.build import build
 from .commands.check import check
 from .commands.emit import emit
 from .commands.new import new
+from .commands.preview import preview
+from .commands.screenshot import screenshot
 from .commands.signup import signup
 from .commands.status import status
 from .commands.subscribers import subscribers
@@ -29,7 +32,8 @@ def cli(ctx: click.Context, project_dir: Path) -> None:
     ctx.obj = project_dir
 
 
-for command in (new, status, check, build, emit, signup, subscribers):
+for command in (new, status, check, build, preview, screenshot, emit, archive, signup,
+                subscribers):
     cli.add_command(command)
 
 def main() -> None:
