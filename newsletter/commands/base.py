@@ -27,6 +27,10 @@ class NewsletterCommand(click.Command):
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of our output went away (`send.py status | head -1`): not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:
             # A bug of ours, not the editor's: still one line, with the way to see more.
             if os.environ.get("NEWSLETTER_DEBUG"):
