@@ -202,6 +202,41 @@ Subject: The parts of you that are trying to help
 """)
 
 
+def dsn_variant(original: str = "gone@example.org", *, final: str | None = None,
+                day: int = 19, action: str = "failed (permanent failure)",
+                global_status: bool = False, base64_status: bool = False) -> bytes:
+    """A delivery report as other servers write it: Final-Recipient after a forward,
+    RFC 6533 message/global-delivery-status, a base64 status part, a comment on Action."""
+    boundary = "report-boundary-1"
+    status = (f"Reporting-MTA: dns; mx.example.net\r\n\r\n"
+              f"Original-Recipient: rfc822;{original}\r\n"
+              f"Final-Recipient: rfc822; {final or original}\r\n"
+              f"Action: {action}\r\nStatus: 5.1.1\r\n")
+    kind = "global-delivery-status" if global_status else "delivery-status"
+    encoding = "base64" if base64_status else "7bit"
+    body = base64.encodebytes(status.encode()).decode() if base64_status else status
+    return _crlf(f"""From: Mail Delivery Subsystem <mailer-daemon@mx.example.net>
+Subject: Delivery Status Notification (Failure)
+To: team@mindshape.io
+Date: {when(day)}
+Message-ID: <dsn-{day}-{kind}-{encoding}@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type={kind}; boundary="{boundary}"
+
+--{boundary}
+Content-Type: text/plain; charset=us-ascii
+
+Delivery to {original} failed permanently.
+
+--{boundary}
+Content-Type: message/{kind}
+Content-Transfer-Encoding: {encoding}
+
+{body}
+--{boundary}--
+""")
+
+
 def spoofed_reply_to(address: str = "real@example.com", *, day: int = 6) -> bytes:
     """A subscribe request whose Reply-To points elsewhere: the From address subscribes."""
     return _crlf(f"""From: Real Person <{address}>
@@ -254,6 +289,73 @@ Content-Type: text/plain; charset=x-klingon
 
 nuqneH
 """)
+
+
+def outlook_html_changed_subject(address: str = "ida@example.com", *, day: int = 10) -> bytes:
+    """Outlook, HTML only, the subject rewritten by the reader: only the body says subscribe.
+    The reply block below the writer's text (divRplyFwdMsg) quotes an unsubscribe request."""
+    html = ("<html><head><style>p.MsoNormal {margin:0}</style></head><body>"
+            "<div class=\"WordSection1\"><p class=\"MsoNormal\">Hi team,</p>"
+            f"<p class=\"MsoNormal\">{SUBSCRIBE_BODY}<o:p></o:p></p></div>"
+            "<hr style=\"display:inline-block;width:98%\" tabindex=\"-1\">"
+            "<div id=\"divRplyFwdMsg\" dir=\"ltr\"><b>From:</b> Mindshape</div>"
+            f"<div>{UNSUBSCRIBE_BODY}</div></body></html>")
+    encoded = base64.encodebytes(html.encode("utf-8")).decode("ascii")
+    return _crlf(f"""From: Ida Berg <{address}>
+To: "team@mindshape.io" <team@mindshape.io>
+Subject: Newsletter please
+Date: {when(day)}
+Message-ID: <DM6PR{day}MB9999@namprd.outlook.example>
+MIME-Version: 1.0
+Content-Type: text/html; charset="utf-8"
+Content-Transfer-Encoding: base64
+
+{encoded}""")
+
+
+def gmail_reply_quoting_unsubscribe(address: str = "ann@example.com", *, day: int = 12) -> bytes:
+    """Gmail: 'thanks' above a quote of an unsubscribe request (the pre-filled body, in
+    the quote only), with Gmail's long intro wrapped over two lines and no '>' on the
+    first quoted line of the HTML part: quote stripping is what keeps this from leaving."""
+    boundary = "000000000000d4e5f6"
+    return _crlf(f"""MIME-Version: 1.0
+Date: {when(day)}
+Message-ID: <CAG{day}abc@mail.gmail.example>
+Subject: Re: The parts of you that are trying to help
+From: Ann Lee <{address}>
+To: Mindshape <team@mindshape.io>
+Content-Type: multipart/alternative; boundary="{boundary}"
+
+--{boundary}
+Content-Type: text/plain; charset="UTF-8"
+
+Thanks, glad to stay on the list!
+
+On Tue, Nov 17, 2026 at 7:30 AM Mindshape Team of Editors <
+team@mindshape.io> wrote:
+{UNSUBSCRIBE_BODY}
+
+--{boundary}
+Content-Type: text/html; charset="UTF-8"
+
+<div dir="ltr">Thanks, glad to stay on the list!</div><br>
+<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Tue, Nov 17, 2026 Mindshape
+wrote:<br></div><div>{UNSUBSCRIBE_BODY}</div></div>
+
+--{boundary}--
+""")
+
+
+def write_mbox_dated(path: Path, messages: list[tuple[bytes, dt.datetime]]) -> Path:
+    """An mbox whose "From " lines carry the given arrival times."""
+    box = mailbox.mbox(path, create=True)
+    for data, arrived in messages:
+        message = mailbox.mboxMessage(data)
+        message.set_from("MAILER-DAEMON", arrived.astimezone(dt.UTC).timetuple())
+        box.add(message)
+    box.flush()
+    box.close()
+    return path
 
 
 def write_mbox(path: Path, messages: list[bytes]) -> Path:

@@ -375,3 +375,22 @@ def test_a_password_in_the_address_is_refused_and_not_repeated():
     assert "has a password in it" in error.message
     assert "NEWSLETTER_IMAP_PASSWORD" in error.hint
     assert_password_not_shown(error, "hunter2")
+
+
+@pytest.mark.parametrize("password", ["S3cr/et", "pa#ss", "pa?ss", "p@ss", "a:b/c@d", "9999"])
+def test_a_password_with_url_characters_is_never_repeated(password):
+    url = f"imaps://team:{password}@imap.example.com/INBOX"
+    error = error_of(parse_imap_url, url)
+    assert error.message == "'imaps://***@imap.example.com/INBOX' has a password in it"
+    assert password not in error.hint
+
+
+def test_each_message_comes_with_the_servers_arrival_time(imap_server, folder):
+    import datetime as dt
+
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    imap_server.append(folder, IPHONE, numbered(1))
+    _, messages = fetch(imap_server, folder)
+    after = dt.datetime.now(dt.UTC)
+    assert [m.data for m in messages] == [IPHONE, numbered(1)]
+    assert all(before - dt.timedelta(seconds=1) <= m.arrived <= after for m in messages)

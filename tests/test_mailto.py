@@ -59,7 +59,12 @@ def crlf(text: str) -> str:
 
 @pytest.fixture
 def small(project):
-    """A one-chunk issue: its full text fits in a link with a few recipients."""
+    """A one-chunk issue with a terse crisis intro: its full text fits in a link with a few
+    recipients."""
+    config = project.root / "newsletter.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'crisis_intro: "In crisis? You deserve help right now:"', 'crisis_intro: "In crisis?"'),
+        encoding="utf-8")
     return rendered(project.root)
 
 

@@ -58,3 +58,22 @@ def test_without_the_password_variable_the_error_says_where_it_comes_from(projec
     assert "NEWSLETTER_IMAP_PASSWORD" in result.errors[0]
     assert not (project.root / ".subscribers" / "subscribers.sqlite3").exists() or \
         statuses(project) == {}
+
+
+def test_a_password_in_the_address_is_never_shown_by_the_command(project):
+    result = project.run("subscribers", "import", "imaps://team:S3cr/et@imap.example.com/INBOX")
+    assert result.exit_code == 1
+    assert "S3cr" not in result.stdout + result.stderr
+    assert "'imaps://***@imap.example.com/INBOX' has a password in it" in result.errors[0]
+
+
+def test_an_undated_request_is_dated_by_the_servers_arrival_time(project, mailbox_env):
+    folder = "Signups-undated"
+    mailbox_env.create_folder(folder)
+    undated = mail.iphone_plain(day=9, subject=mail.UNSUBSCRIBE, body="").replace(
+        f"Date: {mail.when(9)}\r\n".encode(), b"")
+    mailbox_env.append(folder, mail.iphone_plain(day=2), undated)
+    result = project.run("subscribers", "import", mailbox_env.url(folder))
+    assert result.exit_code == 0, result.stderr
+    assert "no usable Date: dated by its arrival" in result.stdout
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}

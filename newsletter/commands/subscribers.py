@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from ..config import load_config
-from ..errors import display_path
-from ..subscribers.imap import PASSWORD_VARIABLE
+from ..errors import NewsletterError, display_path
+from ..fields import Invalid
+from ..subscribers.addresses import normalise_address
+from ..subscribers.imap import PASSWORD_VARIABLE, redacted_url
 from ..subscribers.importer import import_imap, import_local
 from ..subscribers.report import describe, export_records, format_records
-from ..subscribers.store import open_existing_store, open_store
+from ..subscribers.store import check_file_not_in_git, open_existing_store, open_store
 from .base import NewsletterCommand
 
 
@@ -42,7 +44,7 @@ def subscribers_import(project_dir: Path, source: str) -> None:
             summary = import_imap(store, source, config, password=password)
         else:
             summary = import_local(store, Path(source), config)
-    click.echo(f"Read {summary.read} message(s) from {source}"
+    click.echo(f"Read {summary.read} message(s) from {redacted_url(source)}"
                + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
     click.echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
                f"bouncing, {len(summary.not_understood)} not understood.")
@@ -54,8 +56,8 @@ def subscribers_import(project_dir: Path, source: str) -> None:
             click.echo(f"{count} {what}.")
     if summary.not_understood:
         click.echo("Not understood (look at these yourself):")
-        for where, subject, date in summary.not_understood:
-            click.echo(f"  {where}  {date}  {subject}")
+        for where, subject, date, why in summary.not_understood:
+            click.echo(f"  {where}  {date}  {subject}" + (f"  ({why})" if why else ""))
     for address, flag in summary.flagged:
         click.echo(f"Flagged: {address}: {flag}")
     for where, reason in summary.malformed:
@@ -77,8 +79,9 @@ def subscribers_list(project_dir: Path, output_format: str) -> None:
 @click.pass_obj
 def subscribers_show(project_dir: Path, email: str) -> None:
     """One subscriber: status, the proof of consent, every request read."""
+    address = _address(email)
     with open_existing_store(project_dir) as store:
-        click.echo(describe(store, email), nl=False)
+        click.echo(describe(store, address), nl=False)
 
 
 @subscribers.command("export", cls=NewsletterCommand)
@@ -86,6 +89,7 @@ def subscribers_show(project_dir: Path, email: str) -> None:
 @click.pass_obj
 def subscribers_export(project_dir: Path, file: Path) -> None:
     """Write every record with its proof of consent to FILE (CSV, readable only by you)."""
+    check_file_not_in_git(file, "export")
     with open_existing_store(project_dir) as store:
         count = export_records(store, file)
     click.echo(f"Wrote {count} record(s) to {display_path(file)} (mode 0600). It names "
@@ -96,12 +100,26 @@ def subscribers_export(project_dir: Path, file: Path) -> None:
 @click.argument("email")
 @click.pass_obj
 def subscribers_forget(project_dir: Path, email: str) -> None:
-    """Erase every record of EMAIL; old mail read again will not bring it back."""
+    """Erase every record of EMAIL; old mail read again will not bring it back.
+
+    An address not in the store is an error (exit 1), but its salted hash is still kept:
+    an erasure request can come before its subscribe mail has been imported.
+    """
+    address = _address(email)
     with open_existing_store(project_dir) as store:
-        found = store.forget(email)
-    if found:
-        click.echo(f"Forgot {email}: every record erased; only a salted hash is kept so that "
-                   "re-importing old mail does not add it again.")
-    else:
-        click.echo(f"{email} was not in the store; a salted hash is kept so that old mail "
-                   "does not add it.")
+        found = store.forget(address)
+    if not found:
+        raise NewsletterError(
+            f"{address} is not in the store; nothing was erased, but a salted hash of it is "
+            "kept so that mail not yet imported does not add it",
+            "check the spelling; `send.py subscribers list` shows everyone")
+    click.echo(f"Forgot {address}: every record erased; only a salted hash is kept so that "
+               "re-importing old mail does not add it again.")
+
+
+def _address(email: str) -> str:
+    """EMAIL as the store keeps it (trimmed, IDN domain as punycode, domain lower-cased)."""
+    try:
+        return normalise_address(email)
+    except Invalid as exc:
+        raise NewsletterError(exc.message, exc.hint) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import imaplib
 import re
 import socket
@@ -46,6 +47,7 @@ class ImapSource:
 class FetchedMessage:
     uid: int
     data: bytes  # the raw RFC 5322 message, exactly as the server has it
+    arrived: dt.datetime | None = None  # the server's INTERNALDATE
 
 
 def parse_imap_url(url: str) -> ImapSource:
@@ -55,35 +57,41 @@ def parse_imap_url(url: str) -> ImapSource:
     """
     hint = ("write it as imaps://user@host/FOLDER, "
             "e.g. imaps://team%40mindshape.io@imap.example.com/INBOX")
+    shown = redacted_url(url.strip())
+    if shown != url.strip():  # checked first: urlsplit's own errors may quote the password
+        raise ImapError(f"{shown!r} has a password in it",
+                        f"remove it from the address and set the {PASSWORD_VARIABLE} "
+                        "environment variable instead, so it stays out of the shell history "
+                        "(a folder name with ':' and '@' needs its '@' written as %40)")
     try:
         parts = urlsplit(url.strip())
         port = 993 if parts.port is None else parts.port
     except ValueError as exc:
-        raise ImapError(f"{url!r} is not an IMAP address: {exc}", hint) from None
+        raise ImapError(f"{shown!r} is not an IMAP address: {exc}", hint) from None
     if parts.scheme.lower() == "imap":
-        raise ImapError(f"{url!r} would read the mailbox without TLS",
+        raise ImapError(f"{shown!r} would read the mailbox without TLS",
                         "use imaps://, IMAP over TLS, on port 993 unless the server says "
                         "otherwise; plain imap:// is not supported")
     if parts.scheme.lower() != "imaps":
-        raise ImapError(f"{url!r} is not an imaps:// address", hint)
+        raise ImapError(f"{shown!r} is not an imaps:// address", hint)
     if parts.password is not None:
-        raise ImapError(f"{_without_password(url)!r} has a password in it",
+        raise ImapError(f"{shown!r} has a password in it",
                         f"remove it from the address and set the {PASSWORD_VARIABLE} "
                         "environment variable instead, so it stays out of the shell history")
     if not parts.username:
-        raise ImapError(f"{url!r} names no user", hint)
+        raise ImapError(f"{shown!r} names no user", hint)
     if not parts.hostname:
-        raise ImapError(f"{url!r} names no host", hint)
+        raise ImapError(f"{shown!r} names no host", hint)
     folder = unquote(parts.path[1:])
     if not folder:
-        raise ImapError(f"{url!r} names no folder", "add the folder after the host, e.g. /INBOX")
+        raise ImapError(f"{shown!r} names no folder", "add the folder after the host, e.g. /INBOX")
     if parts.query or parts.fragment:
-        raise ImapError(f"{url!r} has a ?query or #fragment, which IMAP addresses do not use",
+        raise ImapError(f"{shown!r} has a ?query or #fragment, which IMAP addresses do not use",
                         "percent-encode '?' and '#' in the folder name as %3F and %23")
     user = unquote(parts.username)
     if _has_control(user + folder):
         # They would end the IMAP command line early and start another one.
-        raise ImapError(f"{url!r} has a line break or control character in the user or folder",
+        raise ImapError(f"{shown!r} has a line break or control character in the user or folder",
                         hint)
     return ImapSource(user, parts.hostname, port, folder)
 
@@ -194,24 +202,42 @@ def _uids_after(imap: imaplib.IMAP4_SSL, after: int) -> list[int]:
 
 
 def _fetch(imap: imaplib.IMAP4_SSL, uids: list[int]) -> Iterator[FetchedMessage]:
-    typ, data = imap.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+    typ, data = imap.uid("FETCH", ",".join(map(str, uids)), "(UID INTERNALDATE BODY.PEEK[])")
     _check(typ, data)
     bodies: dict[int, bytes] = {}
+    dates: dict[int, dt.datetime] = {}
     waiting: bytes | None = None  # a body whose UID the server sent after it
+    waiting_date: dt.datetime | None = None
     for item in data:
         if isinstance(item, tuple):
             match = _UID.search(item[0])
+            date = _internaldate(item[0])
             if match:
                 bodies[int(match[1])] = item[1]
-            waiting = None if match else item[1]
+                if date:
+                    dates[int(match[1])] = date
+            waiting, waiting_date = (None, None) if match else (item[1], date)
         elif waiting is not None and isinstance(item, bytes):
             if match := _UID.search(item):
                 bodies[int(match[1])] = waiting
+                if date := waiting_date or _internaldate(item):
+                    dates[int(match[1])] = date
             waiting = None
     # A message another client expunged since the UIDs were listed is simply not there.
     for uid in uids:
         if uid in bodies:
-            yield FetchedMessage(uid, bodies[uid])
+            yield FetchedMessage(uid, bodies[uid], dates.get(uid))
+
+
+def _internaldate(line: bytes) -> dt.datetime | None:
+    """INTERNALDATE "17-Jul-1996 02:44:25 -0700": when the server received the message."""
+    match = re.search(rb'INTERNALDATE "([^"]+)"', line)
+    if not match:
+        return None
+    try:
+        return dt.datetime.strptime(match[1].decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 def _folders(imap: imaplib.IMAP4_SSL) -> list[str]:
@@ -340,5 +366,17 @@ def _host_in_url(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _without_password(url: str) -> str:
-    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
+def redacted_url(url: str) -> str:
+    """The address as it may be shown: with a password in it, nothing of the user part.
+
+    A password can hold '/', '#', '?' or '@', which urlsplit then takes for the path,
+    fragment or host; so everything between '//' and the LAST '@' is hidden whenever a
+    ':' is in it (a password needs one). Hiding too much beats showing a password.
+    """
+    head, slashes, rest = url.partition("//")
+    if not slashes or "@" not in rest:
+        return url
+    userinfo, _, host_and_path = rest.rpartition("@")
+    if ":" not in userinfo:
+        return url
+    return f"{head}//***@{host_and_path}"

@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from .addresses import address_key
 from .imap import PASSWORD_VARIABLE, fetch_new, parse_imap_url
-from .mailbox import RawMessage, SourceError, local_messages
-from .requests import (
+from .mailsource import RawMessage, SourceError, local_messages
+from .signup_requests import (
     AUTO_REPLY,
     BOUNCE,
     MALFORMED,
     NOT_UNDERSTOOD,
+    OWN,
     SUBSCRIBE,
     UNSUBSCRIBE,
+    Request,
     classify,
 )
 from .store import SubscriberStore
@@ -34,41 +37,75 @@ class ImportSummary:
     auto_replies: int = 0
     already_read: int = 0
     read: int = 0
-    not_understood: list[tuple[str, str, str]] = field(default_factory=list)  # where, subject, date
+    # where, subject, date, why
+    not_understood: list[tuple[str, str, str, str]] = field(default_factory=list)
     malformed: list[tuple[str, str]] = field(default_factory=list)          # where, reason
     flagged: list[tuple[str, str]] = field(default_factory=list)            # address, flag
 
 
-def import_messages(store: SubscriberStore, messages: Iterator[RawMessage],
-                    config: Config) -> ImportSummary:
+def import_messages(store: SubscriberStore, messages: Iterator[RawMessage], config: Config,
+                    now: dt.datetime | None = None) -> ImportSummary:
     """Read every message not read before and apply what it asks. The caller holds a transaction."""
+    now = now or _now()
     summary = ImportSummary()
     for raw in messages:
-        request = classify(raw.data, config, raw.digest_key)
-        if store.is_processed(request.message_key):
+        request = classify(raw.data, config, raw.digest_key, now=now, arrived=raw.arrived)
+        state = store.processed_state(request.message_key)
+        if state == "read":
             summary.already_read += 1
             continue
+        if state == "reused":
+            summary.flagged.append((raw.where, f"Message-ID {request.message_id} was used "
+                                    "before by a different message: read as a new one"))
         summary.read += 1
         store.mark_processed(request.message_key, request.kind)
         if request.kind == MALFORMED:
             summary.malformed.append((raw.where, request.reason))
         elif request.kind == NOT_UNDERSTOOD:
-            summary.not_understood.append((raw.where, request.subject or "(no subject)",
-                                           _shown_date(request.date)))
+            _not_understood(summary, raw, request, request.reason)
         elif request.kind == AUTO_REPLY:
             summary.auto_replies += 1
-        elif request.kind in (SUBSCRIBE, UNSUBSCRIBE):
-            outcome = store.apply(kind=request.kind, address=request.address, name=request.name,
-                                  date=request.date, message_id=request.message_id,
-                                  subject=request.subject, flags=request.flags)
-            _count(summary, outcome)
+        elif request.kind == OWN:
             summary.flagged += [(request.address, flag) for flag in request.flags]
+        elif request.kind in (SUBSCRIBE, UNSUBSCRIBE):
+            _apply_request(store, summary, request)
         elif request.kind == BOUNCE:
+            # A bounce says something only about an address we have: any other is news
+            # to the editor (a typo in a list, mail to someone never subscribed).
+            unknown = [a for a in request.bounced if store.record(a) is None]
             for address in request.bounced:
-                _count(summary, store.apply(kind="bounce", address=address, name="",
-                                            date=request.date, message_id=request.message_id,
-                                            subject=request.subject))
+                if address not in unknown:
+                    _count(summary, store.apply(kind="bounce", address=address, name="",
+                                                date=request.date, message_id=request.message_id,
+                                                subject=request.subject))
+            if unknown:
+                _not_understood(summary, raw, request, "a bounce for an address not in the "
+                                "store: " + ", ".join(unknown))
     return summary
+
+
+def _apply_request(store: SubscriberStore, summary: ImportSummary, request: Request) -> None:
+    """Apply a subscribe or unsubscribe; an unsubscribe naming another stored address
+    (an issue's unsubscribe link adds the reader's address to the body) is for that one."""
+    targets = [(request.address, request.name, request.flags)]
+    if request.kind == UNSUBSCRIBE:
+        others = [a for a in request.named
+                  if address_key(a) != request.key and store.record(a) is not None]
+        if others:
+            targets = [(a, "", (*request.flags, f"unsubscribe for {a} sent from "
+                                                f"{request.address}")) for a in others]
+    for address, name, flags in targets:
+        outcome = store.apply(kind=request.kind, address=address, name=name, date=request.date,
+                              message_id=request.message_id, subject=request.subject,
+                              flags=flags)
+        _count(summary, outcome)
+        summary.flagged += [(address, flag) for flag in flags]
+
+
+def _not_understood(summary: ImportSummary, raw: RawMessage, request: Request,
+                    reason: str) -> None:
+    summary.not_understood.append((raw.where, request.subject or "(no subject)",
+                                   _shown_date(request.date), reason))
 
 
 def import_local(store: SubscriberStore, path: Path, config: Config) -> ImportSummary:
@@ -76,6 +113,11 @@ def import_local(store: SubscriberStore, path: Path, config: Config) -> ImportSu
     messages = local_messages(path)
     with store.transaction():
         return import_messages(store, messages, config)
+
+
+def _now() -> dt.datetime:
+    """The time of the import: the date of a request without one, the cap of a future one."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _count(summary: ImportSummary, outcome: str) -> None:
@@ -107,7 +149,7 @@ def import_imap(store: SubscriberStore, url: str, config: Config, *,
             nonlocal highest
             for message in fetched:
                 highest = max(highest, message.uid)
-                yield RawMessage(f"UID {message.uid}", message.data)
+                yield RawMessage(f"UID {message.uid}", message.data, message.arrived)
 
         summary = import_messages(store, messages(), config)
         store.set_sync_state(source.label(), validity, highest)

@@ -94,28 +94,53 @@ def store_folder(project_root: Path) -> Path:
 
 def check_not_in_git(folder: Path) -> None:
     """Refuse a store that git tracks, or would track: the list says who reads about
-    mental health, and a commit would carry it everywhere the repository goes."""
-    probe = folder if folder.exists() else folder.parent
-    try:
-        inside = subprocess.run(["git", "-C", str(probe), "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return  # no git here: nothing can track it
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return
+    mental health, and a commit would carry it everywhere the repository goes.
+
+    The folder may not exist yet (first run): git is asked from its nearest existing
+    parent, and the folder itself must be ignored, and the database's -wal and -shm
+    companions with it, not only the database file.
+    """
+    folder = folder.resolve()
     db = folder / DB_FILE
-    tracked = subprocess.run(["git", "-C", str(probe), "ls-files", "--error-unmatch", str(db)],
-                             capture_output=True, text=True, timeout=10)
-    if tracked.returncode == 0:
+    tracked = _git(folder, "ls-files", "--error-unmatch", str(db))
+    if tracked is None:
+        return  # no git, or not inside a work tree: nothing can track it
+    if tracked == 0:
         raise StoreError(f"the subscriber store {display_path(db)} is tracked by git",
                          f"run: git rm --cached {display_path(db)}, and keep "
                          f"{display_path(folder)}/ in .gitignore; the list must never be committed")
-    ignored = subprocess.run(["git", "-C", str(probe), "check-ignore", "-q", str(db)],
-                             capture_output=True, text=True, timeout=10)
-    if ignored.returncode == 1:
+    names = [f"{folder}/", str(db), f"{db}-wal", f"{db}-shm"]
+    if not all(_git(folder, "check-ignore", "-q", "--no-index", name) == 0 for name in names):
         raise StoreError(f"the subscriber store {display_path(folder)}/ is inside a git work tree "
                          "and not ignored", f"add {display_path(folder)}/ to .gitignore, or set "
                          f"{STORE_ENV} to a folder outside the repository")
+
+
+def check_file_not_in_git(path: Path, what: str) -> None:
+    """Refuse to write `path` (a file that names subscribers) where git would pick it up."""
+    path = path.resolve()
+    ignored = _git(path.parent, "check-ignore", "-q", "--no-index", str(path))
+    if ignored == 1:
+        raise StoreError(f"{display_path(path)} is inside a git work tree and not ignored",
+                         f"write the {what} outside the repository, or add it to .gitignore; "
+                         "it names subscribers and must never be committed")
+
+
+def _git(near: Path, *args: str) -> int | None:
+    """git's exit code for `args`, run from the nearest existing folder at or above `near`;
+    None when there is no git or that folder is not inside a work tree."""
+    probe = near
+    while not probe.is_dir() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        inside = subprocess.run(["git", "-C", str(probe), "rev-parse", "--is-inside-work-tree"],
+                                capture_output=True, text=True, timeout=10)
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        return subprocess.run(["git", "-C", str(probe), *args], capture_output=True, text=True,
+                              timeout=10).returncode
+    except (OSError, subprocess.TimeoutExpired):
+        return None
 
 
 class SubscriberStore:
@@ -136,9 +161,13 @@ class SubscriberStore:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
             raise StoreError(f"cannot open the subscriber store {display_path(self.path)}: {exc}",
                              "check the folder's permissions, or set NEWSLETTER_STORE") from None
+        except sqlite3.Error as exc:
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self.db.close()
+            raise _store_error(self.path, exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -146,21 +175,32 @@ class SubscriberStore:
     def __enter__(self) -> SubscriberStore:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _store_error(self.path, exc) from None
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{display_path(self.path)} was written by a newer version "
-                             f"(schema {version})", "update this checkout before using it")
+        version = self._version()
         for number in range(version, len(MIGRATIONS)):
             with self.transaction():
+                # Another process may have migrated between our read and BEGIN IMMEDIATE
+                # (two first imports at once): read again under the write lock.
+                if self._version() > number:
+                    continue
                 for statement in _statements(MIGRATIONS[number]):
                     self.db.execute(statement)
                 if number == 0:
                     self.db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def _version(self) -> int:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{display_path(self.path)} was written by a newer version "
+                             f"(schema {version})", "update this checkout before using it")
+        return version
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -207,7 +247,22 @@ class SubscriberStore:
         return self.db.execute("SELECT count(*) FROM subscribers WHERE status = ?",
                                (status,)).fetchone()[0]
 
-    def is_processed(self, message_key: str) -> bool:
+    def processed_state(self, message_key: str) -> str:
+        """'read' (this message was read before), 'reused' (its Message-ID was, on a
+        different message) or 'new'. Keys are "Message-ID\ndigest"; stores written
+        before the digest was added hold the bare Message-ID."""
+        if self._has_processed(message_key):
+            return "read"
+        message_id, newline, _ = message_key.partition("\n")
+        if not newline:
+            return "new"
+        if self._has_processed(message_id):
+            return "read"
+        reused = self.db.execute("SELECT 1 FROM processed WHERE substr(message_key, 1, ?) = ?",
+                                 (len(message_id) + 1, message_id + "\n")).fetchone()
+        return "reused" if reused else "new"
+
+    def _has_processed(self, message_key: str) -> bool:
         return self.db.execute("SELECT 1 FROM processed WHERE message_key = ?",
                                (message_key,)).fetchone() is not None
 
@@ -273,6 +328,8 @@ class SubscriberStore:
     def forget(self, address: str) -> bool:
         """Erase every record of `address`; keep a salted hash so old mail cannot re-add it."""
         key = address_key(address)
+        # Deleted rows are overwritten with zeros, not only unlinked from the b-tree.
+        self.db.execute("PRAGMA secure_delete = ON")
         with self.transaction():
             message_keys = [row[0] for row in self.db.execute(
                 "SELECT message_id FROM requests WHERE address_key = ? AND message_id IS NOT NULL",
@@ -281,12 +338,16 @@ class SubscriberStore:
                                     (key,)).rowcount
             found += self.db.execute("DELETE FROM requests WHERE address_key = ?", (key,)).rowcount
             # Their messages may be read again later; the suppression decides then.
-            self.db.executemany("DELETE FROM processed WHERE message_key = ?",
-                                [(k,) for k in message_keys])
+            self.db.executemany("DELETE FROM processed WHERE message_key = ? OR "
+                                "substr(message_key, 1, ?) = ?",
+                                [(k, len(k) + 1, k + "\n") for k in message_keys])
             now = dt.datetime.now(dt.UTC).isoformat()
             self.db.execute("INSERT OR REPLACE INTO suppressed VALUES (?, ?)",
                             (self._hash(key), now))
         self.db.execute("VACUUM")  # the erased rows leave no trace in the file's free pages
+        # In WAL mode the deleting and the VACUUM went to the -wal file first: copy them
+        # into the database and empty the -wal, so no old page with the address stays.
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return found > 0
 
     def _insert(self, key: str, address: str, name: str, status: str, when: str | None,
@@ -307,6 +368,20 @@ class SubscriberStore:
         row = self.db.execute("SELECT forgotten_at FROM suppressed WHERE address_hash = ?",
                               (self._hash(key),)).fetchone()
         return row[0] if row else None
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    said = str(exc)
+    if "locked" in said or "busy" in said:
+        hint = "another import is running; wait for it and try again"
+    elif "readonly" in said or "unable to open" in said or "disk I/O" in said:
+        hint = "check the permissions of the store's folder and files, and the free disk space"
+    elif "malformed" in said or "not a database" in said:
+        hint = ("the file is damaged: restore it from a backup, or move it away and import "
+                "the signup mailbox again")
+    else:
+        hint = "run the command again; if it keeps failing, report it with this message"
+    return StoreError(f"the subscriber store {display_path(path)} failed: {said}", hint)
 
 
 _RECORD_COLUMNS = ("address, name, status, decided_at, consent_message_id, consent_date, "
