@@ -120,3 +120,19 @@ def run_send_py(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 FIXED_DATE = dt.datetime(2026, 11, 17, 7, 30, tzinfo=dt.UTC)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, launched the way `send.py screenshot` launches it."""
+    from playwright import sync_api as playwright
+
+    from newsletter.screenshot import CHROMIUM_ARGS
+
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -19,8 +19,6 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, Project, chunk_file, issue_file
-from playwright import sync_api as playwright
-from test_browser import ARGS, CHROMIUM
 
 from newsletter.commands.archive import archive
 from newsletter.config import load_config
@@ -69,13 +67,6 @@ def served(site):
         server.shutdown()
         thread.join(5)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 PAGES = ["index.html", "002-parts-that-help/index.html", "001-slow-change/index.html"]

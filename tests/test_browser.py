@@ -6,20 +6,6 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-from playwright import sync_api as playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As root in CI, and without background traffic the closed network would refuse.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

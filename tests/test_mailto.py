@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -335,9 +334,6 @@ def test_marks_are_keyed_by_issue_batch_and_content(sample):
 
 # -- in a browser -----------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 # Runs before the page's script; stops mailto: links from leaving the page, nothing else.
 NO_MAIL_APP = """window.addEventListener("click", (event) => {
   const link = event.target.closest("a[href^='mailto:']");
@@ -345,39 +341,34 @@ NO_MAIL_APP = """window.addEventListener("click", (event) => {
 }, true);"""
 
 
-def test_clicking_marks_a_batch_done_and_a_reload_keeps_it(sample, tmp_path):
-    from playwright import sync_api as playwright
-
+def test_clicking_marks_a_batch_done_and_a_reload_keeps_it(sample, tmp_path, browser):
     plan, files, _ = page_of(*sample, readers(120))
     path = tmp_path / "mailto.html"
     path.write_bytes(files["mailto.html"])
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        errors: list[str] = []
-        requested: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.route("**/*", lambda route: (requested.append(route.request.url),
-                                          route.continue_() if route.request.url.startswith(
-                                              "file:") else route.abort()))
-        page.add_init_script(NO_MAIL_APP)
-        page.goto(path.as_uri())
-        items = page.locator("li[data-key]")
-        assert items.count() == len(plan.batches)
-        items.nth(0).locator("a.open").click()
-        assert page.evaluate("window.__opened") == [plan.batches[0].url]
-        items.nth(2).locator("input[type=checkbox]").check()
-        page.reload()
-        done = [("done" in (items.nth(i).get_attribute("class") or "")) for i in
-                range(items.count())]
-        assert done == [i in (0, 2) for i in range(len(plan.batches))]
-        assert items.nth(0).locator("input[type=checkbox]").is_checked()
-        assert page.locator("#progress").inner_text().startswith(f"2 of {len(plan.batches)}")
-        items.nth(0).locator("input[type=checkbox]").uncheck()  # the draft was not sent
-        page.reload()
-        assert "done" not in (items.nth(0).get_attribute("class") or "")
-        assert page.url == path.as_uri()
-        assert errors == [], errors  # the script ran under the page's CSP
-        assert requested == [path.as_uri()] * 3
-        browser.close()
+    page = browser.new_page()
+    errors: list[str] = []
+    requested: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", lambda route: (requested.append(route.request.url),
+                                      route.continue_() if route.request.url.startswith(
+                                          "file:") else route.abort()))
+    page.add_init_script(NO_MAIL_APP)
+    page.goto(path.as_uri())
+    items = page.locator("li[data-key]")
+    assert items.count() == len(plan.batches)
+    items.nth(0).locator("a.open").click()
+    assert page.evaluate("window.__opened") == [plan.batches[0].url]
+    items.nth(2).locator("input[type=checkbox]").check()
+    page.reload()
+    done = [("done" in (items.nth(i).get_attribute("class") or "")) for i in
+            range(items.count())]
+    assert done == [i in (0, 2) for i in range(len(plan.batches))]
+    assert items.nth(0).locator("input[type=checkbox]").is_checked()
+    assert page.locator("#progress").inner_text().startswith(f"2 of {len(plan.batches)}")
+    items.nth(0).locator("input[type=checkbox]").uncheck()  # the draft was not sent
+    page.reload()
+    assert "done" not in (items.nth(0).get_attribute("class") or "")
+    assert page.url == path.as_uri()
+    assert errors == [], errors  # the script ran under the page's CSP
+    assert requested == [path.as_uri()] * 3

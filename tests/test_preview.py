@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, chunk_file
 from playwright import sync_api as playwright
-from test_browser import ARGS, CHROMIUM
 
 from newsletter.commands.preview import preview
 from newsletter.errors import NotFoundError
@@ -29,13 +28,6 @@ from newsletter.preview import Preview, force_dark
 TITLE = "Turning up the volume: the hyperactivating strategy, explained"
 CHUNK = "content/hyperactivating-strategy-mikulincer-shaver.md"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @contextlib.contextmanager
