@@ -1,26 +1,38 @@
-"""The `send.py` command group; each command lives in its own module under commands/."""
+"""The `send.py` command group; each command lives in its own module under commands/.
+
+Commands are imported only when run: `build` should not pay for the browser,
+mailbox and archive libraries that other commands need (about 0.3 s at start-up).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .commands.archive import archive
-from .commands.build import build
-from .commands.check import check
-from .commands.emit import emit
-from .commands.new import new
-from .commands.preview import preview
-from .commands.screenshot import screenshot
-from .commands.signup import signup
-from .commands.status import status
-from .commands.subscribers import subscribers
+
+# name -> module under newsletter.commands, in the order `--help` lists them
+COMMANDS = {name: name for name in ("new", "status", "check", "build", "preview", "screenshot",
+                                    "emit", "archive", "signup", "subscribers")}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose commands are imported when first used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"newsletter.commands.{COMMANDS[name]}")
+        return getattr(module, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="send.py")
 @click.option("--project", "project_dir",
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -31,10 +43,6 @@ def cli(ctx: click.Context, project_dir: Path) -> None:
     """Make the Mindshape newsletter: content chunks -> issue -> email."""
     ctx.obj = project_dir
 
-
-for command in (new, status, check, build, preview, screenshot, emit, archive, signup,
-                subscribers):
-    cli.add_command(command)
 
 def main() -> None:
     cli(prog_name="send.py")
