@@ -1,5 +1,6 @@
 """Emission at scale: per-subscriber .eml drafts for 10,000 and 100,000 subscribers against the
-floor (a plain loop writing the same number of files of the same size), as ratios.
+floor (a plain loop writing the same number of files of the same sizes), as ratios.
+bench/run.py runs it with the other benchmarks; this runs emission alone.
 
     .venv/bin/python bench/emit_scale.py [--sizes 10000,100000] [--dir /dev/shm]
 
@@ -11,9 +12,9 @@ Each side runs as its own process; peak memory is that process's maximum RSS.
 from __future__ import annotations
 
 import argparse
+import array
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,52 +24,66 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ISSUE = "002-parts-that-help"
 
+# The floor: as many files as our run wrote, each of the size of one of our drafts.
 FLOOR = """
-import os, sys
+import array, os, sys
 from pathlib import Path
-count, size, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+sizes, folder = array.array("I", Path(sys.argv[1]).read_bytes()), Path(sys.argv[2])
 folder.mkdir(parents=True)
-data = os.urandom(size)
-for n in range(count):
-    (folder / f"{n:06d}.eml").write_bytes(data)
+data = memoryview(os.urandom(max(sizes)))
+for n, size in enumerate(sizes):
+    (folder / f"{n:06d}.eml").write_bytes(data[:size])
 """
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one process."""
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MiB, CPU seconds) of one process."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty run cannot block
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
             sys.exit(f"failed: {' '.join(command)}\n{errors.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def remove(folder: Path) -> None:
+    """rm -rf in a child: shutil.rmtree lists a whole folder at once (100,000 entries), and
+    this process's peak RSS would then count in every later child's peak."""
+    subprocess.run(["rm", "-rf", "--", str(folder)], check=True)
 
 
 def subscribers_csv(path: Path, count: int) -> None:
+    if path.exists():  # the same list again: interleaved runs reuse it
+        return
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["email", "name"])
         writer.writerows((f"reader{n}@example.org", f"Reader {n}") for n in range(count))
 
 
-def measure(count: int, scratch: Path) -> dict:
+def measure(count: int, scratch: Path, project: Path = REPO, issue: str = "2",
+            issue_id: str = ISSUE, env: dict[str, str] | None = None) -> dict:
+    """Emit `issue` of `project` to `count` subscribers as eml drafts, then run the floor."""
     lists = scratch / f"subscribers-{count}.csv"
     subscribers_csv(lists, count)
     out = scratch / "ours"
-    ours_s, ours_mb = run([sys.executable, str(REPO / "send.py"), "--project", str(REPO), "emit",
-                           "2", "--subscribers", str(lists), "--out", str(out)])
-    drafts = list((out / ISSUE / "outbox").glob("*.eml"))
-    assert len(drafts) == count, f"{len(drafts)} drafts for {count} subscribers"
-    total_bytes = sum(path.stat().st_size for path in drafts)
-    shutil.rmtree(out)
-    floor_s, floor_mb = run([sys.executable, "-c", FLOOR, str(count),
-                             str(total_bytes // count), str(scratch / "floor")])
-    shutil.rmtree(scratch / "floor")
+    ours_s, ours_mb, _ = run([sys.executable, str(REPO / "send.py"), "--project", str(project),
+                              "emit", issue, "--subscribers", str(lists), "--out", str(out)], env)
+    # Sizes only, no list of paths: Linux carries this process's peak RSS over fork and exec
+    # into the next child's, so this process must stay small.
+    with os.scandir(out / issue_id / "outbox") as entries:
+        sizes = array.array("I", (e.stat().st_size for e in entries if e.name.endswith(".eml")))
+    assert len(sizes) == count, f"{len(sizes)} drafts for {count} subscribers"
+    remove(out)
+    (scratch / "sizes").write_bytes(sizes.tobytes())
+    floor_s, floor_mb, _ = run([sys.executable, "-c", FLOOR, str(scratch / "sizes"),
+                                str(scratch / "floor")], env)
+    remove(scratch / "floor")
     return {"count": count, "ours_s": ours_s, "floor_s": floor_s, "ours_mb": ours_mb,
-            "floor_mb": floor_mb, "bytes": total_bytes}
+            "floor_mb": floor_mb, "bytes": sum(sizes)}
 
 
 def main() -> None:

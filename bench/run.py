@@ -1,0 +1,426 @@
+"""The benchmarks in one command: our build, render and emission against the official MJML
+toolchain and the disk floor, as ratios, written to bench/RESULTS.md.
+
+    python bench/run.py [--quick] [--runs N] [--renders N] [--sizes 10000,100000]
+
+(any Python: it runs itself again with .venv/bin/python when the package is not importable)
+
+1. `send.py build` as a whole process, for the sample issue and a 20-chunk issue made from the
+   sample content, against the official MJML CLI compiling the MJML our Jinja step produced for
+   the same issue; one untimed run of each, then runs interleaved; medians of wall time, CPU
+   time and peak memory (each child's maximum RSS, from wait4).
+2. The same issues rendered in process N times (median per render), against the official
+   MJML's in-process API (bench/mjml_inprocess.mjs) on the same MJML.
+3. Emission of per-subscriber .eml drafts against the floor (bench/emit_scale.py).
+
+The official MJML is the npm package pinned in bench/package.json, installed into
+bench/node_modules (git-ignored) when missing. Files are written to a tmpfs (--dir, default
+/dev/shm): the root disk here discards online, which would measure the disk, not us.
+Python's bytecode is cached in the scratch folder for every process measured, as on an
+editor's machine. `--quick` runs everything at a tiny size (the smoke test) and writes a
+report only when --results says where. Hand-written notes at the end of RESULTS.md, below
+NOTES_MARK, are kept when the tables are rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from emit_scale import ISSUE, REPO, measure, run
+
+BENCH = REPO / "bench"
+OFFICIAL = BENCH / "node_modules" / "mjml"
+LARGE_CHUNKS = 20
+LARGE_ISSUE = "001-twenty-chunks"
+
+# Targets from issue 7.
+BUILD_SPEED = 4.0  # official CLI compile time / our whole build, at least
+BUILD_MEMORY = 3.0  # official CLI peak memory / ours, at least
+EMIT_RATIO = 1.2  # our emission time / the floor's, at most
+EMIT_GROWTH_MIB = 10.0  # peak memory growth from the smallest to the largest list, under
+
+
+def main() -> None:
+    use_the_venv()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, one or two runs: checks that everything runs")
+    parser.add_argument("--runs", type=int, help="interleaved runs of each build [11; quick 2]")
+    parser.add_argument("--renders", type=int, help="in-process renders [50; quick 3]")
+    parser.add_argument("--sizes", help="subscriber counts [10000,100000; quick 20,200]")
+    parser.add_argument("--emit-runs", type=int, help="interleaved emission runs [3; quick 1]")
+    parser.add_argument("--dir", default="/dev/shm", help="a tmpfs for the files [/dev/shm]")
+    parser.add_argument("--results", type=Path,
+                        help="where to write the table [bench/RESULTS.md; quick: nowhere]")
+    args = parser.parse_args()
+    runs = args.runs or (2 if args.quick else 11)
+    renders = args.renders or (3 if args.quick else 50)
+    emit_runs = args.emit_runs or (1 if args.quick else 3)
+    sizes = [int(size) for size in (args.sizes or ("20,200" if args.quick else
+                                                   "10000,100000")).split(",")]
+    results = args.results or (None if args.quick else BENCH / "RESULTS.md")
+
+    node = official_mjml(required=not args.quick)
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="mindshape-bench-", dir=args.dir) as scratch_dir:
+        scratch = Path(scratch_dir)
+        env = child_env(scratch)
+        large = make_large_project(scratch / "large")
+        issues = [("sample issue", REPO, ISSUE), (f"{LARGE_CHUNKS}-chunk issue", large,
+                                                  LARGE_ISSUE)]
+        print(f"1/3 in-process render, {renders} time(s) each", file=sys.stderr)
+        rendered = [measure_render(label, root, scratch / f"{issue_id}.mjml", issue_id, renders,
+                                   node, env) for label, root, issue_id in issues]
+        print(f"2/3 whole build, {runs} interleaved run(s) of each", file=sys.stderr)
+        builds = [measure_build(label, root, scratch / f"{issue_id}.mjml", issue_id, runs, node,
+                                scratch, env) for label, root, issue_id in issues]
+        print(f"3/3 emission of {', '.join(f'{s:,}' for s in sizes)} drafts, {emit_runs} "
+              "interleaved run(s) each", file=sys.stderr)
+        emission = measure_emission(sizes, emit_runs, scratch, env)
+    report = write_report(builds, rendered, emission, runs=runs, renders=renders,
+                          emit_runs=emit_runs, quick=args.quick, node=node,
+                          versions=rendered[0]["versions"],
+                          load=(load_before, os.getloadavg()[0]))
+    print(report, end="")
+    if results is not None:
+        results.write_text(keep_notes(report, results), "utf-8")
+        print(f"wrote {results}", file=sys.stderr)
+    print(f"benchmark took {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def use_the_venv() -> None:
+    """Run again with the project's venv when this Python lacks the package (found, not
+    imported: this process stays small, see render_worker)."""
+    venv = REPO / ".venv" / "bin" / "python"
+    if importlib.util.find_spec("newsletter") is None and venv.exists() \
+            and Path(sys.executable) != venv:
+        os.execv(venv, [str(venv), *sys.argv])
+
+
+def child_env(scratch: Path) -> dict[str, str]:
+    """The environment of every process measured: Python's bytecode cached as on an editor's
+    machine (in the scratch folder, not the repository), even where PYTHONDONTWRITEBYTECODE
+    is set, as it is on this project's machines: compiling our modules at every start would
+    add some 50 ms to each build."""
+    env = {key: value for key, value in os.environ.items()
+           if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    return env
+
+
+# --- the official MJML -------------------------------------------------------------------
+
+
+def official_mjml(*, required: bool) -> str | None:
+    """The node binary, with the pinned `mjml` installed in bench/node_modules; None (quick runs
+    only) when node is missing."""
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if node is None or npm is None:
+        if required:
+            sys.exit("node and npm are needed for the official MJML (hint: scripts/setup --test "
+                     "installs them)")
+        print("node is missing: the official MJML is left out", file=sys.stderr)
+        return None
+    pinned = json.loads((BENCH / "package.json").read_text())["dependencies"]["mjml"]
+    if official_version() != pinned:
+        command = "ci" if (BENCH / "package-lock.json").exists() else "install"
+        print(f"installing mjml {pinned} into bench/node_modules (npm {command})",
+              file=sys.stderr)
+        done = subprocess.run([npm, command, "--no-audit", "--no-fund", "--loglevel=error"],
+                              cwd=BENCH, stdout=subprocess.DEVNULL)
+        if done.returncode != 0 or official_version() != pinned:
+            sys.exit(f"npm {command} in bench/ did not install mjml {pinned} (hint: it needs the "
+                     "npm registry; run it there by hand to see why)")
+    return node
+
+
+def official_version() -> str | None:
+    try:
+        return json.loads((OFFICIAL / "package.json").read_text())["version"]
+    except FileNotFoundError:
+        return None
+
+
+# --- the issues --------------------------------------------------------------------------
+
+
+def make_large_project(root: Path) -> Path:
+    """A project of one issue with LARGE_CHUNKS chunks: the sample chunks, repeated under new
+    ids, in the sample issue's intro and notes."""
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy2(REPO / "newsletter.yaml", root / "newsletter.yaml")
+    samples = sorted((REPO / "content").glob("*.md"))
+    (root / "content").mkdir()
+    ids = []
+    for n in range(LARGE_CHUNKS):
+        source = samples[n % len(samples)]
+        chunk_id = f"{source.stem}-{n // len(samples) + 1}"
+        shutil.copy2(source, root / "content" / f"{chunk_id}.md")
+        ids.append(chunk_id)
+    sample = (REPO / "digests" / f"{ISSUE}.yaml").read_text("utf-8")
+    head = sample[:sample.index("\nchunks:")].replace("number: 2", "number: 1")
+    (root / "digests").mkdir()
+    (root / "digests" / f"{LARGE_ISSUE}.yaml").write_text(
+        head + "\nchunks:\n" + "".join(f"  - id: {chunk_id}\n" for chunk_id in ids), "utf-8")
+    return root
+
+
+# --- 1. whole build ----------------------------------------------------------------------
+
+
+def measure_build(label: str, root: Path, mjml_file: Path, issue_id: str, runs: int,
+                  node: str | None, scratch: Path, env: dict[str, str]) -> dict:
+    """`send.py build` and the official CLI on the same issue, interleaved after one untimed
+    run of each (which fills the caches); medians."""
+    ours = [sys.executable, str(REPO / "send.py"), "--project", str(root), "build", issue_id,
+            "--out", str(scratch / "out")]
+    official = [node, str(OFFICIAL / "bin" / "mjml"), str(mjml_file), "-o",
+                str(scratch / "official.html")] if node else None
+    commands = {"ours": ours, "official": official} if official else {"ours": ours}
+    samples: dict[str, list[tuple[float, float, float]]] = {side: [] for side in commands}
+    for turn in range(runs + 1):
+        for side, command in commands.items():
+            result = run(command, env)
+            if turn:
+                samples[side].append(result)
+    row = {"label": label,
+           "html_kb": (scratch / "out" / issue_id / "email.html").stat().st_size / 1000}
+    for side, values in samples.items():
+        row[f"{side}_s"] = _median(v[0] for v in values)
+        row[f"{side}_mb"] = _median(v[1] for v in values)
+        row[f"{side}_cpu"] = _median(v[2] for v in values)
+    return row
+
+
+# --- 2. in-process render ----------------------------------------------------------------
+
+
+def measure_render(label: str, root: Path, mjml_file: Path, issue_id: str, count: int,
+                   node: str | None, env: dict[str, str]) -> dict:
+    """Per-render medians: ours in a child process (`render_worker`), which also writes the
+    issue's MJML to `mjml_file`, then the official in-process mjml2html on that MJML."""
+    done = subprocess.run([sys.executable, __file__, WORKER, str(root), issue_id, str(mjml_file),
+                           str(count)], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"the in-process render failed:\n{done.stderr}")
+    row = {"label": label, **json.loads(done.stdout)}
+    if node:
+        done = subprocess.run([node, str(BENCH / "mjml_inprocess.mjs"), str(mjml_file),
+                               str(count)], capture_output=True, text=True, check=True)
+        row["official_ms"] = _median(json.loads(done.stdout)["ms"])
+    return row
+
+
+WORKER = "--render-worker"
+
+
+def render_worker(root: Path, issue_id: str, mjml_file: Path, count: int) -> None:
+    """In a process of its own, so that the library's memory never counts in the peak RSS of
+    the processes this one starts: write the issue's MJML (the source Renderer hands to
+    mjml2html) to `mjml_file`, then time `count` renders; print JSON."""
+    import platform
+    from importlib import metadata
+    from unittest import mock
+
+    from newsletter import render
+    from newsletter.compose import find_issue
+    from newsletter.project import load_project
+
+    project = load_project(root)
+    issue = find_issue(project.issues, issue_id)
+    renderer = render.Renderer(root, project.config)
+    with mock.patch.object(render, "mjml2html", wraps=render.mjml2html) as compiler:
+        renderer.render(issue)
+    source = compiler.call_args.args[0]
+    mjml_file.write_text(source, "utf-8")
+    whole, step = [], []
+    for _ in range(count):
+        start = time.perf_counter()
+        renderer.render(issue)
+        whole.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render.mjml2html(source, fonts={})
+        step.append(time.perf_counter() - start)
+    print(json.dumps({"ours_ms": _median(whole) * 1000, "mjml_ms": _median(step) * 1000,
+                      "versions": f"Python {platform.python_version()}, mjml-python "
+                                  f"{metadata.version('mjml-python')}"}))
+
+
+# --- 3. emission -------------------------------------------------------------------------
+
+
+def measure_emission(sizes: list[int], runs: int, scratch: Path,
+                     env: dict[str, str]) -> list[dict]:
+    """bench/emit_scale.py's measurement for each size, interleaved `runs` times; medians."""
+    samples: dict[int, list[dict]] = {count: [] for count in sizes}
+    for _ in range(runs):
+        for count in sizes:
+            samples[count].append(measure(count, scratch, env=env))
+    rows = []
+    for count, values in samples.items():
+        row = {key: _median(v[key] for v in values)
+               for key in ("ours_s", "floor_s", "ours_mb", "floor_mb")}
+        row.update(count=count, bytes=values[0]["bytes"],
+                   ratio=_median(v["ours_s"] / v["floor_s"] for v in values))
+        rows.append(row)
+    return rows
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+NOTES_MARK = "<!-- Below: written by hand, kept when bench/run.py rewrites the tables. -->"
+
+
+def write_report(builds: list[dict], rendered: list[dict], emission: list[dict], *, runs: int,
+                 renders: int, emit_runs: int, quick: bool, node: str | None,
+                 versions: str, load: tuple[float, float]) -> str:
+    """RESULTS.md: the machine, the three tables and the targets, as Markdown."""
+    official = f"node {_version([node, '--version'])}, mjml {official_version()}" if node else (
+        "node missing: not measured")
+    lines = [
+        "# Benchmarks" + (" (--quick: tiny sizes, not results)" if quick else ""), "",
+        f"`.venv/bin/python bench/run.py` on {machine()}, {dt.date.today().isoformat()}. Ours: "
+        f"{versions}; official MJML: {official}. Load average {load[0]:.1f} at the start, "
+        f"{load[1]:.1f} at the end (the machine is shared: interleaved runs keep the ratios "
+        "fair, CPU times are steadier than wall times). Files are written to a tmpfs; Python's "
+        "bytecode is cached, as on an editor's machine. Ratios above 1 favour us, except "
+        "ours/floor, where 1 is the floor.", "",
+        "## Whole build, as a process", "",
+        "`send.py build` (load and validate the project, render, check, write email.html, "
+        "email.txt and email.eml) against the official MJML CLI compiling, alone, the MJML our "
+        f"Jinja step made for the same issue. Medians of {runs} interleaved runs after one "
+        "untimed run of each; CPU is user + system time; peak memory "
+        "is each process's maximum RSS (from wait4; it includes what Linux carries over from "
+        f"the benchmark's own process at fork, whose peak is {_self_mib():.0f} MiB).", "",
+        "| issue | HTML | ours | official CLI | official/ours | ours CPU | official CPU "
+        "| official/ours | ours peak | official peak | official/ours |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for b in builds:
+        lines.append(f"| {b['label']} | {b['html_kb']:.1f} KB | {b['ours_s']:.2f} s "
+                     f"| {_opt(b.get('official_s'), '{:.2f} s')} "
+                     f"| {_ratio(b.get('official_s'), b['ours_s'])} | {b['ours_cpu']:.2f} s "
+                     f"| {_opt(b.get('official_cpu'), '{:.2f} s')} "
+                     f"| {_ratio(b.get('official_cpu'), b['ours_cpu'])} | {b['ours_mb']:.0f} MiB "
+                     f"| {_opt(b.get('official_mb'), '{:.0f} MiB')} "
+                     f"| {_ratio(b.get('official_mb'), b['ours_mb'])} |")
+    lines += [
+        "", "## Render in process", "",
+        f"Median per render of {renders}: our whole render (Markdown, Jinja, MJML through MRML, "
+        "the text twin, the third-party scan), our MJML step alone, and the official MJML's "
+        "in-process `mjml2html` (bench/mjml_inprocess.mjs) on the same MJML.", "",
+        "| issue | ours: whole render | ours: MJML step | official mjml2html "
+        "| official/ours (whole) | official/ours (MJML) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rendered:
+        lines.append(f"| {r['label']} | {r['ours_ms']:.1f} ms | {r['mjml_ms']:.2f} ms "
+                     f"| {_opt(r.get('official_ms'), '{:.1f} ms')} "
+                     f"| {_ratio(r.get('official_ms'), r['ours_ms'])} "
+                     f"| {_ratio(r.get('official_ms'), r['mjml_ms'])} |")
+    lines += [
+        "", "## Emission", "",
+        "`send.py emit 2 --mode eml` of the sample issue to N subscribers (a CSV), one draft "
+        "each, against the floor: a plain Python loop writing as many files of the same sizes. "
+        f"Medians of {emit_runs} interleaved run(s); both sides are whole processes.", "",
+        "| subscribers | ours | floor | ours/floor | drafts/s | MB/s | peak memory "
+        "| floor peak |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for e in emission:
+        lines.append(f"| {e['count']:,} | {e['ours_s']:.2f} s | {e['floor_s']:.2f} s "
+                     f"| {e['ratio']:.2f} | {e['count'] / e['ours_s']:,.0f} "
+                     f"| {e['bytes'] / 1e6 / e['ours_s']:.1f} | {e['ours_mb']:.0f} MiB "
+                     f"| {e['floor_mb']:.0f} MiB |")
+    growth = emission[-1]["ours_mb"] - emission[0]["ours_mb"]
+    lines += ["", f"Peak memory grows by {growth:+.1f} MiB from {emission[0]['count']:,} to "
+              f"{emission[-1]['count']:,} subscribers.", "",
+              "## Targets (issue 7)", "", "| target | measured | met |", "| --- | --- | --- |"]
+    speed = [b["official_s"] / b["ours_s"] for b in builds if "official_s" in b]
+    memory = [b["official_mb"] / b["ours_mb"] for b in builds if "official_mb" in b]
+    ratios = [e["ratio"] for e in emission]
+    lines += [
+        _target(f"whole build at least {BUILD_SPEED:g}x faster than the official CLI's compile "
+                "(wall)", speed, lambda v: v >= BUILD_SPEED, "{:.1f}x"),
+        _target(f"whole build at most 1/{BUILD_MEMORY:g} of the official CLI's peak memory",
+                memory, lambda v: v >= BUILD_MEMORY, "1/{:.1f}"),
+        _target(f"emission within {EMIT_RATIO:g}x of the floor", ratios,
+                lambda v: v <= EMIT_RATIO, "{:.2f}x"),
+        _target(f"peak memory growth under {EMIT_GROWTH_MIB:g} MiB, "
+                f"{emission[0]['count']:,} to {emission[-1]['count']:,}", [growth],
+                lambda v: v < EMIT_GROWTH_MIB, "{:+.1f} MiB"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def keep_notes(report: str, results: Path) -> str:
+    """The report, followed by the hand-written part of the RESULTS.md it replaces."""
+    if results.exists():
+        old = results.read_text("utf-8")
+        if NOTES_MARK in old:
+            return report + "\n" + old[old.index(NOTES_MARK):]
+    return report
+
+
+def _target(what: str, values: list[float], met, form: str) -> str:
+    if not values:
+        return f"| {what} | not measured | - |"
+    shown = ", ".join(form.format(v) for v in values)
+    return f"| {what} | {shown} | {'yes' if all(met(v) for v in values) else '**no**'} |"
+
+
+def _ratio(theirs: float | None, ours: float) -> str:
+    return "-" if theirs is None else f"{theirs / ours:.1f}x"
+
+
+def _opt(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
+
+
+def _version(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB of memory"
+    return f"{cpu}, {os.cpu_count()} cores{memory}"
+
+
+def _self_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _median(values) -> float:
+    return statistics.median(list(values))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == [WORKER]:
+        render_worker(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()
