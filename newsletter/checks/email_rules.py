@@ -64,36 +64,35 @@ def check_links_and_images(html: str) -> list[Finding]:
 
 
 def check_subject(issue: Issue) -> list[Finding]:
-    where = _where(issue, ("subject",))
     subject = issue.subject.strip()
-    findings = []
+    found: list[tuple[str, str, str, str, str]] = []  # key, severity, message, hint, rule
     if not subject:
-        return [Finding("error", where, "the subject is empty", "write a subject", "subject")]
+        found.append(("subject", "error", "the subject is empty", "write a subject", "subject"))
     if len(subject) > SUBJECT_MAX:
-        findings.append(Finding("warning", where, f"the subject is {len(subject)} characters; "
-                                f"phones show about {SUBJECT_MAX}", "shorten it", "subject"))
+        found.append(("subject", "warning", f"the subject is {len(subject)} characters; phones "
+                      f"show about {SUBJECT_MAX}", "shorten it", "subject"))
     letters = [c for c in subject if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters):
-        findings.append(Finding("warning", where, "the subject is in capitals",
-                                "write it in sentence case: capitals read as shouting",
-                                "subject"))
+        found.append(("subject", "warning", "the subject is in capitals",
+                      "write it in sentence case: capitals read as shouting", "subject"))
     alarming = ALARMING.search(subject)
     if alarming:
-        findings.append(Finding("warning", where, f"the subject says {alarming.group(0)!r}",
-                                "keep the subject gentle: crisis words belong in the body, "
-                                "behind a content warning, not in an inbox list", "gentle-subject"))
+        found.append(("subject", "warning", f"the subject says {alarming.group(0)!r}",
+                      "keep the subject gentle: crisis words belong in the body, behind a "
+                      "content warning, not in an inbox list", "gentle-subject"))
     if "!!" in subject or subject.count("!") > 1:
-        findings.append(Finding("warning", where, "the subject has several exclamation marks",
-                                "one at most, or none", "subject"))
+        found.append(("subject", "warning", "the subject has several exclamation marks",
+                      "one at most, or none", "subject"))
     preheader = issue.preheader.strip()
-    where = _where(issue, ("preheader",))
     if not preheader:
-        findings.append(Finding("warning", where, "the preheader is empty", "write one line "
-                                "that follows the subject in the inbox list", "preheader"))
-    elif _same(preheader, subject) or _same(preheader[:len(subject)], subject):
-        findings.append(Finding("warning", where, "the preheader repeats the subject",
-                                "say something the subject does not", "preheader"))
-    return findings
+        found.append(("preheader", "warning", "the preheader is empty", "write one line that "
+                      "follows the subject in the inbox list", "preheader"))
+    elif subject and (_same(preheader, subject) or _same(preheader[:len(subject)], subject)):
+        found.append(("preheader", "warning", "the preheader repeats the subject",
+                      "say something the subject does not", "preheader"))
+    # The issue file is read for line numbers only when there is something to point at.
+    return [Finding(severity, _where(issue, (key,)), message, hint, rule)
+            for key, severity, message, hint, rule in found]
 
 
 def check_intro(issue: Issue) -> list[Finding]:
