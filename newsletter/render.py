@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html as html_lib
 import re
 import traceback
@@ -19,6 +20,8 @@ from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, underline, w
 from .models import Issue
 
 TEMPLATES_DIR = "templates"
+# Compiled templates, kept between runs; safe to delete.
+CACHE_DIR = ".cache"
 
 # Rendered into both parts where the unsubscribe link goes, so an issue is
 # rendered once and each recipient costs only a string replacement.
@@ -57,13 +60,11 @@ class Renderer:
         self.folder = root / TEMPLATES_DIR
         loader = jinja2.FileSystemLoader(self.folder)
         # The MJML templates produce markup: every value is escaped unless marked safe.
-        self.html_env = jinja2.Environment(loader=loader, autoescape=True,
-                                           undefined=jinja2.StrictUndefined)
+        self.html_env = _environment(root, "html", loader, autoescape=True)
         # The text templates produce plain text, where HTML escaping would show as '&amp;'.
         # Values are still data, never template code: Jinja does not evaluate them.
-        self.text_env = jinja2.Environment(loader=loader, autoescape=False,
-                                           undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                           lstrip_blocks=True, keep_trailing_newline=True)
+        self.text_env = _environment(root, "text", loader, autoescape=False, trim_blocks=True,
+                                     lstrip_blocks=True, keep_trailing_newline=True)
         for env in (self.html_env, self.text_env):
             env.filters.update(longdate=_long_date, host=lambda url: urlsplit(url).hostname or url)
         self.html_env.filters["markdown"] = markdown_to_html
@@ -112,6 +113,25 @@ class Renderer:
         except Exception as exc:  # any error raised inside a template is the template's to fix
             raise RenderError(f"{_template_place(exc, where)}: {type(exc).__name__}: {exc}",
                               "fix the expression on that line of the template") from None
+
+
+def _environment(root: Path, kind: str, loader: jinja2.BaseLoader,
+                 **options: bool) -> jinja2.Environment:
+    """A strict Environment whose compiled templates are kept in the project's .cache/.
+
+    Compiling the templates is most of a first render (about 30 ms of a 40 ms build
+    step); the cache is checked against each template's source, so an edit recompiles.
+    Its key is the template's file only, so each set of options gets its own folder.
+    """
+    settings = repr((jinja2.__version__, sorted(options.items()))).encode()
+    folder = root / CACHE_DIR / f"templates-{kind}-{hashlib.sha256(settings).hexdigest()[:12]}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(folder))
+    except OSError:  # a read-only project still renders, compiling every time
+        cache = None
+    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                              bytecode_cache=cache, **options)
 
 
 def _template_place(exc: BaseException, fallback: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+import os
 import re
 from pathlib import Path
 
@@ -312,3 +313,24 @@ def test_wide_characters_wrap_by_screen_columns(project):
     title_lines = text.split("GUIDE\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert "".join(title_lines[:-1]) == title
     assert display_width(title_lines[-1]) == max(display_width(x) for x in title_lines[:-1])
+
+
+def test_a_template_edited_after_a_build_is_used_though_compiled_copies_are_kept(project):
+    built(project)
+    assert list((project.root / ".cache").glob("templates-*/*"))  # compiled copies kept
+    template = project.root / "templates" / "digest.txt.j2"
+    source = template.read_text(encoding="utf-8")
+    assert "Read the full piece" in source
+    stat = template.stat()
+    # Same length and the old modification time: the cache must look at the content.
+    template.write_text(source.replace("Read the full piece", "Open the full piece"),
+                        encoding="utf-8")
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _, text = built(project)
+    assert "Open the full piece" in text and "Read the full piece" not in text
+
+
+def test_a_project_where_the_cache_cannot_be_written_still_builds(project):
+    (project.root / ".cache").write_text("not a folder", encoding="utf-8")
+    html, text = built(project)
+    assert "</html>" in html and text.strip()
