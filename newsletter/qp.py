@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 MAX_LINE = 76
-_SAFE = frozenset(range(33, 127)) - {ord("=")}
+# Bytes written as "=XX": all but printable ASCII (without "=") and the space and tab.
+_UNSAFE = re.compile(rb"[^!-<>-~ \t]")
 _TOKEN = re.compile(r"[!-~]+")  # printable ASCII without spaces: a URL, an address
 
 
@@ -53,27 +54,29 @@ def _encode_token(text: str) -> bytes:
 
 def _encode_line(data: bytes, *, soft_end: bool) -> bytes:
     """One logical line, wrapped with soft breaks so no physical line exceeds 76 characters."""
-    tokens = []
-    for position, byte in enumerate(data):
-        at_end = position == len(data) - 1
-        if byte in _SAFE or (byte in (9, 32) and not (at_end and not soft_end)):
-            tokens.append(bytes((byte,)))
-        else:
-            tokens.append(b"=%02X" % byte)
-    out = bytearray()
-    column = 0
+    encoded = _UNSAFE.sub(_escape, data)
+    if not soft_end and data[-1:] in (b" ", b"\t"):
+        # A space or tab before a hard break is encoded, since a mail relay may strip it;
+        # before a soft break it is fine ("a =").
+        encoded = encoded[:-1] + b"=%02X" % data[-1]
     # Room for a soft break's "=" on every physical line but a hard-ended last one.
-    for index, token in enumerate(tokens):
-        remaining_after = len(tokens) - index - 1
-        limit = MAX_LINE - 1 if (remaining_after or soft_end) else MAX_LINE
-        if column + len(token) > limit:
-            out += b"=\r\n"
-            column = 0
-        out += token
-        column += len(token)
-    # A space or tab before a soft break is fine ("a ="); before a hard break
-    # it was encoded above, since a mail relay may strip it.
+    last_room = MAX_LINE - 1 if soft_end else MAX_LINE
+    out = bytearray()
+    start = 0
+    while len(encoded) - start > last_room:
+        end = start + MAX_LINE - 1
+        # Do not cut an "=XX" in two: break before its "=" ("=" only starts escapes here).
+        cut = encoded.find(b"=", end - 2, end)
+        if cut != -1:
+            end = cut
+        out += encoded[start:end] + b"=\r\n"
+        start = end
+    out += encoded[start:]
     return bytes(out)
+
+
+def _escape(match: re.Match[bytes]) -> bytes:
+    return b"=%02X" % match[0][0]
 
 
 def encode_pieces(text: str, slot: str) -> list[bytes]:
