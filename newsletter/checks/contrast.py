@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ..config import Config, Palette
@@ -95,11 +96,17 @@ def _shown(ratio: float) -> str:
 
 
 def _key_lines(config: Config):
-    """key path -> its line in newsletter.yaml (0 when the file cannot be read again)."""
-    try:
-        doc, _ = load_yaml(config.path.read_text(encoding="utf-8"), config.path)
-    except (OSError, UnicodeDecodeError):
-        doc = None
-    if doc is None:
-        return lambda key: 0
-    return lambda key: doc.lines.get(key, 0)
+    """key path -> its line in newsletter.yaml (0 when the file cannot be read again).
+
+    The file is read again only when asked, that is only when a pair fails.
+    """
+
+    @functools.cache
+    def lines() -> dict:
+        try:
+            doc, _ = load_yaml(config.path.read_text(encoding="utf-8"), config.path)
+        except (OSError, UnicodeDecodeError):
+            doc = None
+        return doc.lines if doc is not None else {}
+
+    return lambda key: lines().get(key, 0)
