@@ -14,9 +14,10 @@ from ..project import Project, load_project
 from ..render import TEMPLATES_DIR, RenderedIssue, Renderer
 from . import email_rules as rules
 from .contrast import check_contrast
-from .css import check_template_css
 from .findings import Finding
-from .spam import check_spam
+
+# The full check's CSS and spam rules (their data, SpamAssassin) are imported when
+# `check` runs them, not on every `build`, which runs only the quick rules.
 
 
 @dataclass
@@ -51,6 +52,8 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
     except ValidationError as exc:
         return CheckReport(None, [_from_problem(problem) for problem in exc.problems])
     issue = find_issue(project.issues, ref)
+    from .css import check_template_css
+
     rendered = Renderer(project.root, project.config).render(issue)
     report = CheckReport(issue.id, _email_findings(project, rendered, quick=False))
     report.findings += check_template_css(root / TEMPLATES_DIR, project.config.check.accepted_css)
@@ -72,6 +75,8 @@ def _email_findings(project: Project, rendered: RenderedIssue, *, quick: bool) -
                 + rules.check_intro(issue) + rules.check_size_and_resources(html, site)
                 + rules.check_footer(project, html, text, link) + check_contrast(config))
     if not quick:
+        from .spam import check_spam
+
         findings += rules.check_sent_before(project, issue) + rules.check_content_warnings(issue)
         eml = build_review_message(config, rendered, new_envelope(config, config.sender.email),
                                    link)
