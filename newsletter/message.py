@@ -83,6 +83,13 @@ class MessageFactory:
     def message(self, *, to: list[Mailbox], message_id: str, unsubscribe_url: str,
                 bcc: list[Mailbox] | None = None) -> bytes:
         """One message as bytes, CRLF line ends, every line within 78 (headers) or 76 (bodies)."""
+        return b"".join(self.message_pieces(to=to, message_id=message_id,
+                                            unsubscribe_url=unsubscribe_url, bcc=bcc))
+
+    def message_pieces(self, *, to: list[Mailbox], message_id: str, unsubscribe_url: str,
+                       bcc: list[Mailbox] | None = None) -> list[bytes]:
+        """The same message as pieces to write with os.writev: the parts shared by every
+        message are not copied, so a batch of drafts holds only what differs."""
         head = (self._from + address_header("To", to)
                 + (address_header("Bcc", bcc) if bcc else b"")
                 + self._after_recipients + raw_header("Message-ID", message_id)
@@ -90,8 +97,16 @@ class MessageFactory:
                 + self._tail)
         text_link = qp.encode(unsubscribe_url, soft_end=True)
         html_link = qp.encode(html_lib.escape(unsubscribe_url), soft_end=True)
-        return b"".join((head, self._text_head, text_link.join(self._text_pieces),
-                         self._html_head, html_link.join(self._html_pieces), self._end))
+        return [head, self._text_head, *_spliced(self._text_pieces, text_link),
+                self._html_head, *_spliced(self._html_pieces, html_link), self._end]
+
+
+def _spliced(pieces: list[bytes], link: bytes) -> list[bytes]:
+    """`link.join(pieces)`, as a list: the link between every two pieces."""
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        out += (link, piece)
+    return out
 
 
 def build_review_message(config: Config, rendered: RenderedIssue, envelope: Envelope,

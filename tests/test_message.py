@@ -168,3 +168,31 @@ def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
         MessageFactory(config, rendered, date=FIXED_DATE, boundary="=_b", draft=False).message(
             to=[("", "team@mindshape.io")], message_id="<x@mindshape.io>",
             unsubscribe_url=unsubscribe_link(config))
+
+
+@pytest.fixture
+def factory(sample_project):
+    from conftest import FIXED_DATE
+
+    from newsletter.message import MessageFactory
+    from newsletter.project import load_project
+    from newsletter.render import Renderer
+
+    project = load_project(sample_project.root)
+    rendered = Renderer(project.root, project.config).render(project.issues[-1])
+    return MessageFactory(project.config, rendered, date=FIXED_DATE, boundary="=_b", draft=True)
+
+
+def test_message_pieces_are_the_message_and_share_what_every_message_has(factory):
+    """Drafts are written from the pieces: the bodies must not be copied per message."""
+    from newsletter.mailto import unsubscribe_link
+
+    built = []
+    for address in ("ann@example.com", "bob@example.org"):
+        kwargs = {"to": [("Ann", address)], "message_id": "<x@mindshape.io>",
+                  "unsubscribe_url": unsubscribe_link(factory.config, address)}
+        pieces = factory.message_pieces(**kwargs)
+        assert b"".join(pieces) == factory.message(**kwargs)
+        built.append(pieces)
+    shared = [a for a, b in zip(*built, strict=True) if a is b]
+    assert sum(map(len, shared)) > 0.9 * sum(map(len, built[0]))
