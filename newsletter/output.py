@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import os
 from pathlib import Path
@@ -19,35 +20,101 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
     `durable=False` skips the per-file fsync, for callers that write many files
     and call `flush_to_disk()` once before recording them as written.
     """
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[str, str]] = []
     path = next(iter(files), Path("."))
     try:
         for folder in {path.parent for path in files}:
             folder.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
-            # Hidden, and named by process: no other writer picks the same name, and a
-            # leftover from a killed run is found by remove_leftovers().
-            tmp = str(path.with_name(f".{path.name}.{os.getpid()}.tmp"))
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-        for tmp, path in staged:
-            os.replace(tmp, path)
+            tmp = _temporary(str(path.parent), path.name)
+            _write_new(tmp, [data], durable=durable)
+            staged.append((tmp, str(path)))
+        _rename_all(staged)
         if durable:
             for folder in {path.parent for path in files}:
                 _fsync_folder(folder)
     except OSError as exc:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        where = display_path(exc.filename or path)
-        raise OutputError(f"cannot write {where}: {exc.strerror}",
-                          "free some disk space or pick another --out folder, then run the "
-                          "same command again") from None
+        raise _write_failed(exc, path, staged) from None
+
+
+def write_pieces_atomic(folder: str, files: list[tuple[str, list[bytes]]]) -> None:
+    """Write many files into `folder`, each given as pieces, so that a failure leaves none
+    of them changed: write_all_atomic(durable=False) for thousands of small files.
+
+    Each file is one os.writev of its pieces (shared pieces are never joined into a
+    copy), under a temporary name until every file is written. Not synced: call
+    flush_to_disk() before recording the files as written.
+    """
+    staged: list[tuple[str, str]] = []
+    path = folder
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for name, pieces in files:
+            path = f"{folder}/{name}"
+            tmp = _temporary(folder, name)
+            _write_new(tmp, pieces, durable=False)
+            staged.append((tmp, path))
+        _rename_all(staged)
+    except OSError as exc:
+        raise _write_failed(exc, path, staged) from None
+
+
+def _temporary(folder: str, name: str) -> str:
+    # Hidden, and named by process: no other writer picks the same name, and a
+    # leftover from a killed run is found by remove_leftovers().
+    return f"{folder}/.{name}.{os.getpid()}.tmp"
+
+
+def _write_new(path: str, pieces: list[bytes], *, durable: bool) -> None:
+    """Create `path` (mode 0600) holding the pieces; a failure removes what was written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        _write_fully(fd, pieces)
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    os.close(fd)
+
+
+# writev(2) takes at most this many buffers (IOV_MAX, 1024 on Linux and macOS).
+_IOV_MAX = 1024
+
+
+def _write_fully(fd: int, pieces: list[bytes]) -> None:
+    """One writev, then the rest byte by byte: a nearly full disk takes part of a write and
+    reports the lack of space only on the next one."""
+    if len(pieces) > _IOV_MAX:
+        pieces = [b"".join(pieces)]
+    written = os.writev(fd, pieces)
+    size = sum(map(len, pieces))
+    if written == size:
+        return
+    rest = memoryview(b"".join(pieces))[written:]
+    while rest:
+        count = os.write(fd, rest)
+        if count == 0:  # never for a regular file; do not loop forever if it happens
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        rest = rest[count:]
+
+
+def _rename_all(staged: list[tuple[str, str]]) -> None:
+    for tmp, path in staged:
+        os.rename(tmp, path)
+
+
+def _write_failed(exc: OSError, path: Path | str, staged: list[tuple[str, str]]) -> OutputError:
+    """Removes the temporary files of a failed write; the error says which file and why."""
+    for tmp, _ in staged:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    where = display_path(exc.filename or path)
+    return OutputError(f"cannot write {where}: {exc.strerror}",
+                       "free some disk space or pick another --out folder, then run the "
+                       "same command again")
 
 
 def flush_to_disk(folder: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -13,6 +15,9 @@ import pytest
 from conftest import REPO
 from helpers import parse_eml
 from test_emit import ISSUE_DIR, many, write_csv
+
+from newsletter.errors import OutputError
+from newsletter.output import write_pieces_atomic
 
 
 def start_emit(root: Path, csv_path: Path, out: Path, *args: str) -> subprocess.Popen:
@@ -77,30 +82,61 @@ def test_a_run_killed_part_way_resumes_with_each_subscriber_exactly_once(
     assert "already had this issue" in done.stdout
 
 
-def test_a_full_disk_stops_cleanly_and_resumes_once_there_is_room(sample_project, tmp_path):
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs: a disk that really fills up."""
     disk = tmp_path / "small-disk"
     disk.mkdir()
     if shutil.which("mount") is None or subprocess.run(
             ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
             capture_output=True).returncode != 0:
         pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
-    try:
-        rows = many(300)
-        csv_path = write_csv(tmp_path / "s.csv", rows)
-        full = resume(sample_project.root, csv_path, disk)
-        assert full.returncode == 1
-        errors = full.stderr.strip().splitlines()
-        assert len(errors) == 1 and "No space left on device" in errors[0], full.stderr
-        assert "Traceback" not in full.stderr
-        outbox = disk / ISSUE_DIR / "outbox"
-        first = recipients(outbox) if outbox.exists() else []  # every file there is whole
-        assert len(first) < len(rows)
-        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
-        done = resume(sample_project.root, csv_path, disk)
-        assert done.returncode == 0, done.stderr
-        assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
+    yield disk
+    subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_cleanly_and_resumes_once_there_is_room(sample_project, tmp_path,
+                                                                  small_disk):
+    disk = small_disk
+    rows = many(300)
+    csv_path = write_csv(tmp_path / "s.csv", rows)
+    full = resume(sample_project.root, csv_path, disk)
+    assert full.returncode == 1
+    errors = full.stderr.strip().splitlines()
+    assert len(errors) == 1 and "No space left on device" in errors[0], full.stderr
+    assert "Traceback" not in full.stderr
+    outbox = disk / ISSUE_DIR / "outbox"
+    first = recipients(outbox) if outbox.exists() else []  # every file there is whole
+    assert len(first) < len(rows)
+    subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+    done = resume(sample_project.root, csv_path, disk)
+    assert done.returncode == 0, done.stderr
+    assert sorted(recipients(outbox)) == sorted(address for address, _ in rows)
+
+
+def test_a_draft_that_only_partly_fits_is_an_error_and_leaves_no_file(small_disk):
+    """The disk takes the first part of the write (a short write), then reports it is full."""
+    folder = small_disk / "outbox"
+    folder.mkdir()
+    filler = small_disk / "filler"
+    room = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"x" * (room - 8192))
+    pieces = [b"a" * 6000, b"b" * 6000, b"c" * 6000]
+    with pytest.raises(OutputError, match=r"cannot write .*outbox/d\.eml: No space left on device"):
+        write_pieces_atomic(str(folder), [("d.eml", pieces)])
+    assert list(folder.iterdir()) == []  # neither the draft nor its temporary file
+    filler.unlink()
+    write_pieces_atomic(str(folder), [("d.eml", pieces)])
+    assert (folder / "d.eml").read_bytes() == b"".join(pieces)
+    assert stat.S_IMODE((folder / "d.eml").stat().st_mode) == 0o600
+
+
+def test_a_file_of_more_pieces_than_one_writev_takes_is_written_whole(tmp_path):
+    pieces = [bytes([65 + n % 26]) * (n % 7) for n in range(3000)]
+    write_pieces_atomic(str(tmp_path / "outbox"), [("many.eml", pieces), ("one.eml", [b"x"])])
+    assert (tmp_path / "outbox" / "many.eml").read_bytes() == b"".join(pieces)
+    assert (tmp_path / "outbox" / "one.eml").read_bytes() == b"x"
+    assert [p.name for p in (tmp_path / "outbox").iterdir() if p.name.startswith(".")] == []
 
 
 def test_a_killed_bcc_run_resumed_as_eml_reaches_everyone_once(sample_project, tmp_path):

@@ -17,7 +17,7 @@ from ..ledger import Entry, Ledger
 from ..mailto import unsubscribe_link
 from ..message import MessageFactory, new_boundary, new_message_id
 from ..models import Subscriber
-from ..output import flush_to_disk, write_all_atomic
+from ..output import flush_to_disk, write_pieces_atomic
 from ..render import RenderedIssue
 from ..subscribers.addresses import address_key
 
@@ -34,6 +34,7 @@ class DraftWriter:
     def __init__(self, folder: Path, config: Config, rendered: RenderedIssue, mode: str,
                  ledger: Ledger, batch_size: int, date: dt.datetime, run: str) -> None:
         self.folder = folder
+        self.outbox = str(folder / OUTBOX)  # a str: joined with each draft's name
         self.run = run
         self.config = config
         self.mode = mode
@@ -65,30 +66,30 @@ class DraftWriter:
                 "send it"]
 
     def _write(self, subscribers: list[Subscriber]) -> None:
-        files: dict[Path, bytes] = {}
+        files: list[tuple[str, list[bytes]]] = []
         entries: list[Entry] = []
         if self.mode == "eml":
             for subscriber in subscribers:
-                name = f"{OUTBOX}/{_draft_name(subscriber)}"
+                name = _draft_name(subscriber)
                 message_id = new_message_id(self.config)
-                files[self.folder / name] = self.factory.message(
+                files.append((name, self.factory.message_pieces(
                     to=[(subscriber.name, subscriber.email)], message_id=message_id,
-                    unsubscribe_url=unsubscribe_link(self.config, subscriber.email))
-                entries.append(_entry(subscriber, "eml", name, message_id))
+                    unsubscribe_url=unsubscribe_link(self.config, subscriber.email))))
+                entries.append(_entry(subscriber, "eml", f"{OUTBOX}/{name}", message_id))
         else:
-            name = f"{OUTBOX}/bcc-{self.next_bcc:04d}.eml"
+            name = f"bcc-{self.next_bcc:04d}.eml"
             self.next_bcc += 1
             message_id = new_message_id(self.config)
             sender = self.config.sender
-            files[self.folder / name] = self.factory.message(
+            files.append((name, self.factory.message_pieces(
                 to=[(sender.name, sender.email)], message_id=message_id,
                 bcc=[(s.name, s.email) for s in subscribers],
-                unsubscribe_url=self.generic_unsubscribe)
-            entries = [_entry(s, "bcc", name, message_id) for s in subscribers]
+                unsubscribe_url=self.generic_unsubscribe)))
+            entries = [_entry(s, "bcc", f"{OUTBOX}/{name}", message_id) for s in subscribers]
         # Recorded as pending first: if the run dies before finish(), the next run
         # deletes these files and emits to these subscribers again, never twice.
         self.ledger.begin(entries, self.run)
-        write_all_atomic(files, durable=False)
+        write_pieces_atomic(self.outbox, files)
         flush_to_disk(self.folder / OUTBOX)
         self.ledger.finish(entries)
         self.files_written += len(files)
