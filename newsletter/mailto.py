@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -47,7 +48,21 @@ def _encode(value: str) -> str:
 def unsubscribe_link(config: Config, address: str | None = None) -> str:
     """The one-step unsubscribe mailto:; with `address`, the body names it, so a request
     sent from another account still says who is leaving."""
-    body = config.signup.unsubscribe_body
     if address:
-        body += f"\n\n{address}"
-    return mailto_link(config.sender.email, config.signup.unsubscribe_subject, body)
+        return unsubscribe_link_start(config) + _encode(address)
+    return _constant_link(config.sender.email, config.signup.unsubscribe_subject,
+                          config.signup.unsubscribe_body, address_follows=False)
+
+
+def unsubscribe_link_start(config: Config) -> str:
+    """What every subscriber's own unsubscribe link starts with: all of it but the address."""
+    return _constant_link(config.sender.email, config.signup.unsubscribe_subject,
+                          config.signup.unsubscribe_body, address_follows=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _constant_link(to: str, subject: str, body: str, *, address_follows: bool) -> str:
+    """Encoded once per config, not per subscriber. Values are encoded character by
+    character and a line break never joins with what follows a "\n", so the start +
+    _encode(address) is exactly the link whose body is body + "\n\n" + address."""
+    return mailto_link(to, subject, body + "\n\n" if address_follows else body)

@@ -372,3 +372,26 @@ def test_clicking_marks_a_batch_done_and_a_reload_keeps_it(sample, tmp_path, bro
     assert page.url == path.as_uri()
     assert errors == [], errors  # the script ran under the page's CSP
     assert requested == [path.as_uri()] * 3
+
+
+@pytest.mark.parametrize("body", ["Please remove me.", "Line one\nline two\n", "Ends in CR\r",
+                                  "Ends in CRLF\r\n", "Mixed\r\nbreaks\rhere\n", "Zoë & 🌿 100%"])
+def test_an_unsubscribe_link_is_the_link_of_the_body_with_the_address_below_it(project, body):
+    """The constant start is encoded once per config; the result must not differ from
+    encoding the whole body with the address each time."""
+    import dataclasses
+    import random
+
+    config = load_project(project.root).config
+    config = dataclasses.replace(config, signup=dataclasses.replace(
+        config.signup, unsubscribe_body=body))
+    alphabet = "abcXYZ019.-_+=&?%#'/!$*{}|~^`\n\r"
+    generator = random.Random(6068)
+    addresses = [*HOSTILE_ADDRESSES, "\nleading@x.example", "\r\n@x.example"] + [
+        "".join(generator.choices(alphabet, k=generator.randint(1, 30))) + "@x.example"
+        for _ in range(2000)]
+    for address in addresses:
+        assert unsubscribe_link(config, address) == mailto_link(
+            config.sender.email, config.signup.unsubscribe_subject, f"{body}\n\n{address}")
+    assert unsubscribe_link(config) == mailto_link(
+        config.sender.email, config.signup.unsubscribe_subject, body)
