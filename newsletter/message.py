@@ -7,10 +7,12 @@ unsubscribe link. Given the date, boundary and Message-ID, output is determinist
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import html as html_lib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
@@ -20,6 +22,7 @@ from . import qp
 from .config import Config
 from .errors import RenderError
 from .headers import address_header, phrase_header, raw_header, unstructured_header
+from .mailto import unsubscribe_link_start
 from .render import UNSUBSCRIBE_SLOT, RenderedIssue
 
 Mailbox = tuple[str, str]  # (display name, address)
@@ -79,6 +82,9 @@ class MessageFactory:
         self._end = f"\r\n--{boundary}--\r\n".encode("ascii")
         self._text_pieces = qp.encode_pieces(rendered.text_with_slot, UNSUBSCRIBE_SLOT)
         self._html_pieces = qp.encode_pieces(rendered.html_with_slot, UNSUBSCRIBE_SLOT)
+        start = unsubscribe_link_start(config)
+        self._text_link = LinkEncoder(start, _as_is)
+        self._html_link = LinkEncoder(start, html_lib.escape)
 
     def message(self, *, to: list[Mailbox], message_id: str, unsubscribe_url: str,
                 bcc: list[Mailbox] | None = None) -> bytes:
@@ -95,10 +101,41 @@ class MessageFactory:
                 + self._after_recipients + raw_header("Message-ID", message_id)
                 + self._list_id + raw_header("List-Unsubscribe", f"<{unsubscribe_url}>")
                 + self._tail)
-        text_link = qp.encode(unsubscribe_url, soft_end=True)
-        html_link = qp.encode(html_lib.escape(unsubscribe_url), soft_end=True)
+        text_link = self._text_link.encode(unsubscribe_url)
+        html_link = self._html_link.encode(unsubscribe_url)
         return [head, self._text_head, *_spliced(self._text_pieces, text_link),
                 self._html_head, *_spliced(self._html_pieces, html_link), self._end]
+
+
+class LinkEncoder:
+    """Quoted-printable of links that share a long start (each subscriber's unsubscribe
+    link): the lines of the start that nothing after it can change are encoded once.
+
+    `escape` must work character by character (html.escape does), so escape(start +
+    tail) == escape(start) + escape(tail). encode(url) == qp.encode(escape(url),
+    soft_end=True) for any url.
+    """
+
+    def __init__(self, start: str, escape: Callable[[str], str]) -> None:
+        self.start, self.escape = start, escape
+        escaped = escape(start)
+        # Every line but the last ends where it would with more text after it: the
+        # last may take in what follows.
+        lines = qp.encode(escaped, soft_end=True).split(b"=\r\n")[:-2] if escaped.isascii() \
+            else []
+        self.head = b"".join(line + b"=\r\n" for line in lines)
+        done = len(binascii.a2b_qp(b"".join(lines)))
+        self.rest = escaped[done:]
+
+    def encode(self, url: str) -> bytes:
+        if not url.startswith(self.start):
+            return qp.encode(self.escape(url), soft_end=True)
+        return self.head + qp.encode(self.rest + self.escape(url[len(self.start):]),
+                                     soft_end=True)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _spliced(pieces: list[bytes], link: bytes) -> list[bytes]:

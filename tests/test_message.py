@@ -196,3 +196,42 @@ def test_message_pieces_are_the_message_and_share_what_every_message_has(factory
         built.append(pieces)
     shared = [a for a, b in zip(*built, strict=True) if a is b]
     assert sum(map(len, shared)) > 0.9 * sum(map(len, built[0]))
+
+
+LINK_STARTS = [
+    "mailto:team@mindshape.io?subject=Unsubscribe&body=Please%20remove%20me.%0D%0A%0D%0A",
+    "", "x", "=" * 80, "a" * 73 + "=b" + "c" * 74 + "=", "a&b<c>" * 40, "with spaces & tabs\t" * 9,
+]
+
+
+@pytest.mark.parametrize("start", LINK_STARTS)
+def test_links_are_encoded_as_if_whole_though_their_start_is_encoded_once(start):
+    """Every alignment of the per-subscriber tail against the start's lines, "=3D" cut
+    points included: the result is the encoding of the whole link."""
+    import html
+    import random
+
+    from newsletter import qp
+    from newsletter.message import LinkEncoder
+
+    generator = random.Random(2045)
+    tails = ["", "=", "a@b.example"] + [
+        "".join(generator.choices("ab=%.@&<", k=generator.randint(1, 160))) for _ in range(1500)]
+    for escape in (html.escape, lambda text: text):
+        encoder = LinkEncoder(start, escape)
+        for url in [start + tail for tail in tails] + tails[3:50]:
+            assert encoder.encode(url) == qp.encode(escape(url), soft_end=True), url
+
+
+def test_the_real_unsubscribe_links_are_encoded_as_if_whole(factory):
+    import html
+
+    from newsletter import qp
+    from newsletter.mailto import unsubscribe_link
+
+    for n in range(1, 200):
+        url = unsubscribe_link(factory.config, f"{'r' * n}=x@example.org")
+        pieces = factory.message_pieces(to=[("", "team@mindshape.io")],
+                                        message_id="<x@mindshape.io>", unsubscribe_url=url)
+        assert qp.encode(url, soft_end=True) in pieces
+        assert qp.encode(html.escape(url), soft_end=True) in pieces
