@@ -24,6 +24,7 @@ def test_bench_quick_runs_every_part(tmp_path):
         assert heading in report
     for row in ("| sample issue |", "| 20-chunk issue |", "| 20 |", "| 200 |"):
         assert row in report
+    assert "| ours: preview refresh |" in report
     assert "cores" in report
     if shutil.which("node"):  # CI has node (scripts/setup --test): the official side ran too
         assert "mjml 5.4.1" in report
