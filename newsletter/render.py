@@ -151,6 +151,8 @@ _LOADING_ATTRIBUTE = re.compile(
     r"\b(?:src|srcset|background|href|poster|data)\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
 _CSS_LOAD = re.compile(r"url\(\s*[\"']?([^)\"']*)|@import\s+(?:url\(\s*)?[\"']?([^;\"'\s)]*)",
                        re.IGNORECASE)
+_LINK_TAG = re.compile(r"<a[\s>]", re.IGNORECASE)  # a link loads nothing until clicked
+_STYLE_ATTRIBUTE = re.compile(r"\bstyle\s*=\s*([\"'])(.*?)\1", re.IGNORECASE | re.DOTALL)
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//([^/\"'\s)>?#]+)", re.IGNORECASE)
 
 
@@ -161,9 +163,9 @@ def third_party_resources(html: str, site_host: str) -> list[str]:
         addresses += [a or b for a, b in _CSS_LOAD.findall(block.group(1))]
     for tag in _TAG.finditer(html):
         tag_text = tag.group(0)
-        if not re.match(r"<a[\s>]", tag_text, re.IGNORECASE):
+        if not _LINK_TAG.match(tag_text):
             addresses += [value for _, value in _LOADING_ATTRIBUTE.findall(tag_text)]
-        for _, style in re.findall(r"\bstyle\s*=\s*([\"'])(.*?)\1", tag_text, re.I | re.S):
+        for _, style in _STYLE_ATTRIBUTE.findall(tag_text):
             addresses += [a or b for a, b in _CSS_LOAD.findall(style)]
     found: list[str] = []
     for address in addresses:

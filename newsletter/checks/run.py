@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..compose import find_issue
 from ..errors import NewsletterError, ValidationError, display_path
@@ -70,9 +69,8 @@ def _email_findings(project: Project, rendered: RenderedIssue, *, quick: bool) -
     issue = rendered.issue
     link = unsubscribe_link(config)
     html, text = rendered.parts(link)
-    site = urlsplit(config.site_url).hostname or ""
     findings = (rules.check_links_and_images(html) + rules.check_subject(issue)
-                + rules.check_intro(issue) + rules.check_size_and_resources(html, site)
+                + rules.check_intro(issue) + rules.check_size(html)
                 + rules.check_footer(project, html, text, link) + check_contrast(config))
     if not quick:
         from .spam import check_spam
