@@ -21,6 +21,11 @@ _PRINTABLE_ASCII = re.compile(r"[ -~]*")
 _UNSAFE_CHARS = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e"
                            "\\u2066-\\u2069\\ufeff]")
 _ATEXT_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
+# Words of those characters one space apart, or nothing: what clean_display_name keeps as is.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PHRASE = re.compile(f"(?:{_ATOM}(?: {_ATOM})*)?")
+_ADDRESS = re.compile(r"[!-~]+@[!-~]+")
+_NOT_IN_ADDRESS = re.compile(r'[<>,;"]')
 
 
 def clean_display_name(name: str) -> str:
@@ -33,13 +38,34 @@ def address_header(field: str, pairs: list[tuple[str, str]]) -> bytes:
 
     Addresses must already be validated ASCII addr-specs; names are cleaned here.
     """
+    if len(pairs) == 1 and (line := _one_line(field, *pairs[0])) is not None:
+        return line
+    return _folded_address_header(field, pairs)
+
+
+def _one_line(field: str, name: str, address: str) -> bytes | None:
+    """The usual case, 'To: Ann Lee <ann@example.com>', without the folding machinery:
+    a name of plain words (nothing to clean, quote or encode) on one line. None when
+    the name or the length needs _folded_address_header; it gives the same bytes."""
+    if not _PLAIN_PHRASE.fullmatch(name) or "=?" in name or len(name) > 60:
+        return None
+    _check_address(address)
+    line = f"{field}: {name} <{address}>\r\n" if name else f"{field}: {address}\r\n"
+    return line.encode("ascii") if len(line) <= MAX_LINE + 2 else None
+
+
+def _folded_address_header(field: str, pairs: list[tuple[str, str]]) -> bytes:
     items = []
     for name, address in pairs:
-        if not re.fullmatch(r"[!-~]+@[!-~]+", address) or any(c in address for c in '<>,;"'):
-            raise RenderError(f"{address!r} cannot go in a mail header",
-                              "addresses must be validated before they reach a message")
+        _check_address(address)
         items.append(_mailbox(clean_display_name(name), address))
     return _fold(field, items, separator=",")
+
+
+def _check_address(address: str) -> None:
+    if not _ADDRESS.fullmatch(address) or _NOT_IN_ADDRESS.search(address):
+        raise RenderError(f"{address!r} cannot go in a mail header",
+                          "addresses must be validated before they reach a message")
 
 
 def _mailbox(name: str, address: str) -> list[str]:

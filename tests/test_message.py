@@ -235,3 +235,44 @@ def test_the_real_unsubscribe_links_are_encoded_as_if_whole(factory):
                                         message_id="<x@mindshape.io>", unsubscribe_url=url)
         assert qp.encode(url, soft_end=True) in pieces
         assert qp.encode(html.escape(url), soft_end=True) in pieces
+
+
+NAME_PARTS = ["Ann", "O'Neil", "Lee-Smith", "Dr.", "Jr", "a", "x" * 20, "=?", "?=", "=?utf-8?q?x?=",
+              '"', "\\", ",", ";", "<", ">", "(", ")", ":", "@", "[", "]", "!#$%&*+/=?^_`{|}~",
+              "Zoë", "日本", "😀", "\t", "\r\n", "\u202e", "\x00", "\x7f", "\u00a0", " ", "  "]
+
+
+def test_a_plain_name_on_one_line_gives_the_bytes_the_folding_path_gives():
+    """address_header's fast path for 'To: Ann Lee <ann@example.com>' against the general
+    path, on names and addresses around every limit (60-character names, 78 columns)."""
+    import random
+
+    from newsletter import headers
+
+    generator = random.Random(5322)
+    fast = 0
+    for _ in range(20_000):
+        name = " ".join(generator.choices(NAME_PARTS[:7] * 6 + NAME_PARTS,
+                                          k=generator.randint(0, 12)))[:generator.randint(0, 80)]
+        local = "".join(generator.choices("abc.+=-_", k=generator.randint(1, 40)))
+        address = generator.choice([f"{local}@example.com", f"{local}@x.io", "a@x.io",
+                                    f"{local}<@x.io", 'a"b@x.io', "no-at-sign", "a b@x.io"])
+        field = generator.choice(["To", "From", "Bcc", "Reply-To"])
+        ours = _header_or_error(headers.address_header, field, [(name, address)])
+        assert ours == _header_or_error(headers._folded_address_header, field, [(name, address)])
+        fast += isinstance(ours, bytes) and headers._one_line(field, name, address) == ours
+    assert fast > 2000  # the fast path well exercised
+    for length in range(50, 80):  # and at its limits
+        for name in ("x" * length, ("Ann O'Neil " * 8)[:length].strip()):
+            for address in ("a@x.io", "ann@example.com"):
+                assert headers.address_header("To", [(name, address)]) == \
+                    headers._folded_address_header("To", [(name, address)])
+
+
+def _header_or_error(make, *args) -> bytes | str:
+    from newsletter.errors import RenderError
+
+    try:
+        return make(*args)
+    except RenderError as exc:
+        return str(exc)
