@@ -395,3 +395,20 @@ def test_an_unsubscribe_link_is_the_link_of_the_body_with_the_address_below_it(p
             config.sender.email, config.signup.unsubscribe_subject, f"{body}\n\n{address}")
     assert unsubscribe_link(config) == mailto_link(
         config.sender.email, config.signup.unsubscribe_subject, body)
+
+
+def test_values_are_encoded_as_quote_encodes_them_with_crlf_line_breaks():
+    """_encode skips quote() for text it would leave unchanged: the result must not differ."""
+    import random
+    from urllib.parse import quote
+
+    from newsletter.mailto import _RAW_IN_VALUE, _encode
+
+    generator = random.Random(3986)
+    alphabet = [chr(n) for n in range(32, 127)] + ["\r", "\n", "\r\n", "é", "🌿", "\x00", "\t"]
+    values = ["", "reader1@example.org", "a+b@x.example"] + [
+        "".join(generator.choices(alphabet, k=generator.randint(0, 12))) for _ in range(20_000)]
+    for value in values:
+        expected = quote(value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n"),
+                         safe=_RAW_IN_VALUE)
+        assert _encode(value) == expected, value
