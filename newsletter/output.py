@@ -103,7 +103,7 @@ def _write_fully(fd: int, pieces: list[bytes]) -> None:
 
 def _rename_all(staged: list[tuple[str, str]]) -> None:
     for tmp, path in staged:
-        os.rename(tmp, path)
+        os.replace(tmp, path)  # rename(2), replacing an earlier file of that name
 
 
 def _write_failed(exc: OSError, path: Path | str, staged: list[tuple[str, str]]) -> OutputError:
