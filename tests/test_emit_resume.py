@@ -164,7 +164,12 @@ def test_an_interrupted_force_run_is_finished_by_running_it_again(sample_project
     outbox = out / ISSUE_DIR / "outbox"
     assert resume(sample_project.root, csv_path, out).returncode == 0
     process = start_emit(sample_project.root, csv_path, out, "--force")
-    time.sleep(1.0)
+    # Killed once it has moved the first earlier drafts aside, well before it is done
+    # (a fixed delay let a fast run finish first).
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None and \
+            not any((out / ISSUE_DIR).glob("replaced-*/*.eml")):
+        time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     plain = resume(sample_project.root, csv_path, out)
