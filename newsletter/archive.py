@@ -70,10 +70,8 @@ def build_archive(project: Project, out_dir: Path, today: dt.date) -> ArchiveRes
     files[FEED] = _feed(config, published, articles, today)
     files[MANIFEST] = "".join(f"{name}\n" for name in sorted(files) if name != MANIFEST)
     paths = {out_dir / name: text.encode("utf-8") for name, text in files.items()}
-    write_all_atomic(paths)
-    for path in paths:
-        # A web server reads these as another user; mkstemp made them private.
-        path.chmod(0o644)
+    # A web server reads these as another user: readable by all from the start.
+    write_all_atomic(paths, mode=0o644)
     removed = _remove_stale(out_dir, previous - set(files))
     return ArchiveResult(out_dir, published, held_back, sorted(paths), removed)
 

@@ -12,13 +12,15 @@ from pathlib import Path
 from .errors import OutputError, display_path
 
 
-def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
+def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True,
+                     mode: int = 0o600) -> None:
     """Write several files so that a failure leaves none of them changed.
 
     Every file is written to a temporary name first; only when all are on disk
     are they renamed into place (renames do not fail for lack of space).
     `durable=False` skips the per-file fsync, for callers that write many files
-    and call `flush_to_disk()` once before recording them as written.
+    and call `flush_to_disk()` once before recording them as written. Files are
+    private (0600) unless `mode` says otherwise, set before they get their names.
     """
     staged: list[tuple[str, str]] = []
     path = next(iter(files), Path("."))
@@ -27,7 +29,7 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
             tmp = _temporary(str(path.parent), path.name)
-            _write_new(tmp, [data], durable=durable)
+            _write_new(tmp, [data], durable=durable, mode=mode)
             staged.append((tmp, str(path)))
         _rename_all(staged)
         if durable:
@@ -65,10 +67,12 @@ def _temporary(folder: str, name: str) -> str:
     return f"{folder}/.{name}.{os.getpid()}.tmp"
 
 
-def _write_new(path: str, pieces: list[bytes], *, durable: bool) -> None:
-    """Create `path` (mode 0600) holding the pieces; a failure removes what was written."""
+def _write_new(path: str, pieces: list[bytes], *, durable: bool, mode: int = 0o600) -> None:
+    """Create `path` (0600, or `mode`) holding the pieces; a failure removes what was written."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
+        if mode != 0o600:
+            os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
         _write_fully(fd, pieces)
         if durable:
             os.fsync(fd)
