@@ -19,7 +19,7 @@ import jinja2
 import watchfiles
 
 from .compose import DIGESTS_DIR, find_issue
-from .config import CONFIG_FILE, Config
+from .config import CONFIG_FILE
 from .content import CONTENT_DIR
 from .errors import NewsletterError, NotFoundError
 from .mailto import unsubscribe_link
@@ -49,16 +49,11 @@ class View:
     site_url: str
 
 
-def render_view(root: Path, ref: str | None,
-                renderer: Callable[[Config], Renderer] | None = None) -> View:
-    """Load the project and render the issue named by `ref` (the latest when None).
-
-    `renderer` gives the Renderer for the project's config: by default a new one.
-    """
+def render_view(root: Path, ref: str | None) -> View:
+    """Load the project and render the issue named by `ref` (the latest when None)."""
     project = load_project(root)
     issue = find_issue(project.issues, ref)
-    make = renderer or functools.partial(Renderer, root)
-    rendered = make(project.config).render(issue)
+    rendered = Renderer(root, project.config).render(issue)
     html, text = rendered.parts(unsubscribe_link(project.config))
     return View(issue.id, issue.number, issue.date, project.config.sender.name,
                 rendered.subject, rendered.preheader, html, text, project.config.site_url)
@@ -97,23 +92,15 @@ class _State:
         self.errors: list[str] = []
         self.failure: Exception | None = None
         self.updated = dt.datetime.now()
-        self.renderer: Renderer | None = None
 
     def refresh(self) -> None:
         with self.rendering:
             self._refresh()
 
-    def _renderer(self, config: Config) -> Renderer:
-        """The same Renderer while the config is unchanged: Jinja keeps the templates it
-        compiled and recompiles only those saved since (it checks their modification time)."""
-        if self.renderer is None or self.renderer.config != config:
-            self.renderer = Renderer(self.root, config)
-        return self.renderer
-
     def _refresh(self) -> None:
         view, errors, failure = None, [], None
         try:
-            view = render_view(self.root, self.ref, self._renderer)
+            view = render_view(self.root, self.ref)
         except NewsletterError as exc:
             errors, failure = [f"Error: {line}" for line in exc.lines()], exc
         except Exception as exc:  # a bug of ours must not stop the preview either
