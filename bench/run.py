@@ -247,8 +247,8 @@ def render_worker(root: Path, issue_id: str, mjml_file: Path, count: int) -> Non
         renderer.render(issue)
     source = compiler.call_args.args[0]
     mjml_file.write_text(source, "utf-8")
-    # What preview does when a file is saved: load the project again and re-render, with
-    # the Renderer (and the templates Jinja compiled) kept while the config is unchanged.
+    # What preview does when a file is saved: load the project again and re-render with a
+    # new Renderer (its compiled templates come from the bytecode cache).
     state = preview._State(root, issue_id, None)
     state.refresh()
     whole, step, refresh = [], [], []
@@ -334,7 +334,7 @@ def write_report(builds: list[dict], rendered: list[dict], emission: list[dict],
         "the text twin, the third-party scan), our MJML step alone, and the official MJML's "
         "in-process `mjml2html` (bench/mjml_inprocess.mjs) on the same MJML. A preview "
         "refresh is what `preview` does when a file is saved: load and validate the project "
-        "again, then render (its Renderer kept while the config is unchanged).", "",
+        "again, then render (with the compiled templates from the bytecode cache).", "",
         "| issue | ours: preview refresh | ours: whole render | ours: MJML step "
         "| official mjml2html | official/ours (refresh) | official/ours (render) "
         "| official/ours (MJML) |",
