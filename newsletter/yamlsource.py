@@ -83,6 +83,9 @@ def load_yaml(text: str, path: Path,
     Returns the document, or None with the problem. Duplicate keys are
     reported: PyYAML would otherwise silently keep the last one.
     """
+    # A byte-order mark (Notepad writes one) is no character of the file's first line,
+    # and libyaml's marks would not count it while PyYAML's do.
+    text = text.removeprefix("\ufeff")
     lines = _Lines(text, first_line)
     if _FastLoader is not None:
         try:

@@ -63,6 +63,19 @@ def test_both_loaders_agree_on_data_lines_and_problems(text):
     assert summary(fast) == summary(pure)
 
 
+def test_a_byte_order_mark_does_not_shift_line_numbers():
+    doc, problems = yamlsource.load_yaml("\ufeffa: 1\nb: 2\na: 3\n", Path("x.yaml"))
+    assert doc.lines[("b",)] == 2
+    assert [(p.line, p.message) for p in problems] == [(3, "appears twice")]
+
+
+def test_a_tab_after_the_colon_is_read_as_libyaml_reads_it():
+    """The one kind of file the two parsers disagree on (PyYAML's own refuses it): the value
+    an editor meant is what is loaded, so the editor is not sent to fix a tab they can't see."""
+    doc, problems = yamlsource.load_yaml("title: \tThe title\nnext: 2\n", Path("x.yaml"))
+    assert doc.data == {"title": "The title", "next": 2} and not problems
+
+
 def test_an_impossible_date_stays_text_through_the_fast_loader():
     (doc, _), _ = both("when: 2026-02-30\n")
     assert doc.data == {"when": "2026-02-30"}
