@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html as html_lib
@@ -115,6 +116,19 @@ class Renderer:
                               "fix the expression on that line of the template") from None
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode cache, where a file that cannot be read or written (a full disk,
+    a folder left by another user) means compiling again, never a failed render."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 def _environment(root: Path, kind: str, loader: jinja2.BaseLoader,
                  **options: bool) -> jinja2.Environment:
     """A strict Environment whose compiled templates are kept in the project's .cache/.
@@ -127,7 +141,7 @@ def _environment(root: Path, kind: str, loader: jinja2.BaseLoader,
     folder = root / CACHE_DIR / f"templates-{kind}-{hashlib.sha256(settings).hexdigest()[:12]}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        cache = jinja2.FileSystemBytecodeCache(str(folder))
+        cache = _TemplateCache(str(folder))
     except OSError:  # a read-only project still renders, compiling every time
         cache = None
     return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,

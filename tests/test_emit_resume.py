@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -80,19 +79,6 @@ def test_a_run_killed_part_way_resumes_with_each_subscriber_exactly_once(
     assert sorted(got) == sorted(address for address, _ in rows)  # everyone, once
     assert not list(outbox.glob(".*.tmp"))
     assert "already had this issue" in done.stdout
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 3 MB tmpfs: a disk that really fills up."""
-    disk = tmp_path / "small-disk"
-    disk.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
-            capture_output=True).returncode != 0:
-        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
-    yield disk
-    subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_full_disk_stops_cleanly_and_resumes_once_there_is_room(sample_project, tmp_path,

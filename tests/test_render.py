@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 import os
 import re
@@ -334,3 +335,17 @@ def test_a_project_where_the_cache_cannot_be_written_still_builds(project):
     (project.root / ".cache").write_text("not a folder", encoding="utf-8")
     html, text = built(project)
     assert "</html>" in html and text.strip()
+
+
+def test_a_template_cache_on_a_full_disk_does_not_stop_a_build(project, small_disk):
+    """Compiled templates are a convenience: when they cannot be written, Jinja compiles
+    them again next time, and the email is built all the same."""
+    (project.root / ".cache").symlink_to(small_disk)
+    with (small_disk / "filler").open("wb", buffering=0) as filler, \
+            contextlib.suppress(OSError):
+        while True:  # until the disk is full
+            filler.write(b"x" * 65536)
+    html, text = built(project)
+    assert "</html>" in html and text.strip()
+    assert not [p for p in small_disk.rglob("*") if p.is_file() and p.name != "filler"
+                and p.stat().st_size]
