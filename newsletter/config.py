@@ -17,6 +17,8 @@ from .mailto import LONGEST_ADDRESS_IN_LINK, MAX_HEADER_URL, mailto_link
 from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
+# Where `archive` writes the web pages that web_url() points at, unless told otherwise.
+SITE_DIR = "site"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Config:
     check: CheckSettings
 
     def web_url(self, issue_id: str) -> str:
+        """Where an issue's web page is, once `archive` has written it and site/ is uploaded."""
         return f"{self.archive_url}{issue_id}/"
 
 

@@ -408,3 +408,20 @@ def test_long_non_ascii_names_read_the_same_in_both_parsers(sample_project, tmp_
         # Python puts a space between adjacent encoded words; compare the words.
         expected = dict(rows)[ours.addr_spec]
         assert ours.display_name.split() == expected.split() or "😀" in expected
+
+
+def test_the_editor_is_told_to_publish_the_issues_web_page_until_it_is_built(sample_project,
+                                                                              tmp_path):
+    """Every email links to its web page: a reader must not land on a missing page."""
+    csv_path = write_csv(tmp_path / "s.csv", [("ann@example.com", "Ann")])
+    result = emit(sample_project, csv_path)
+    assert result.exit_code == 0, result.stderr
+    url = "https://mindshape.io/newsletter/002-parts-that-help/"
+    html, text = parts(parse_eml(outbox(sample_project)[0]))
+    assert url in text and url in html
+    assert (f"The email links to its web page, {url}: publish it before sending "
+            "(`send.py archive` on or after 2026-11-17, then upload site/).") in result.stdout
+    assert sample_project.run("archive", "--today", "2026-11-28").exit_code == 0
+    again = emit(sample_project, csv_path, "--force")
+    assert again.exit_code == 0, again.stderr
+    assert "publish it" not in again.stdout

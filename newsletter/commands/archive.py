@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..archive import build_archive
+from ..config import SITE_DIR
 from ..errors import display_path
 from ..project import load_project
 from .base import NewsletterCommand
@@ -24,7 +25,7 @@ def archive(project_dir: Path, out_dir: Path | None, today: dt.datetime | None) 
     """Write the web archive: a page per issue sent (dated today or earlier), newest first on
     the index, and an Atom feed. Upload the folder to the site's archive_url."""
     project = load_project(project_dir)
-    result = build_archive(project, out_dir or project_dir / "site",
+    result = build_archive(project, out_dir or project_dir / SITE_DIR,
                            today.date() if today else dt.date.today())
     where = display_path(result.folder)
     click.echo(f"Wrote {where}/ with {len(result.published)} issue(s), newest first:")

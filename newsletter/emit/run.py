@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compose import find_issue
+from ..config import SITE_DIR
 from ..errors import NewsletterError, OutputError, Problem
 from ..ledger import Ledger
 from ..message import now
@@ -92,6 +93,7 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         for chunk in _fresh_subscribers(recipients, ledger, report, progress, mover):
             writer.add(chunk)
         report.notes += writer.close()
+        report.notes += _web_page_note(project, rendered)
         report.emitted = writer.emitted
         if mover is not None:
             report.notes += mover.notes()
@@ -196,6 +198,17 @@ def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport,
     done = ledger.done_keys(address_key(s.email) for s in chunk)
     report.already += len(done)
     return [s for s in chunk if address_key(s.email) not in done]
+
+
+def _web_page_note(project: Project, rendered: RenderedIssue) -> list[str]:
+    """Each email links to the issue's web page: a reader who follows it must not land on
+    a missing page, so say so while site/ has no page for the issue."""
+    issue = rendered.issue
+    if (project.root / SITE_DIR / issue.id / "index.html").exists():
+        return []
+    return [f"The email links to its web page, {project.config.web_url(issue.id)}: publish it "
+            f"before sending (`send.py archive` on or after {issue.date.isoformat()}, then "
+            f"upload {SITE_DIR}/)."]
 
 
 def _recover(folder: Path, ledger: Ledger) -> int:
