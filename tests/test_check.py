@@ -135,6 +135,29 @@ def test_self_harm_words_without_a_content_warning(project):
     assert rule_lines(lines, "without a content_warning") == []
 
 
+def test_crisis_words_in_the_preheader_are_a_warning_as_in_the_subject(project):
+    """The inbox list shows the preheader beside the subject, before any content warning."""
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "A preheader that says a little more.", "Suicidal thoughts, and what helps."))
+    _, lines = findings(project)
+    assert rule_lines(lines, r"warning: .*001-first\.yaml:4: the preheader says 'Suicidal'")
+
+
+def test_self_harm_in_the_intro_or_a_note_is_a_warning(project):
+    """Neither comes after a content warning: a reader meets them unprepared."""
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "Hello from the editors.", "This issue is about suicidal thoughts.").replace(
+        "  - id: alpha", '  - id: alpha\n    note: "Read this if self-harm urges come back."'))
+    _, lines = findings(project)
+    assert rule_lines(lines, r"warning: .*001-first\.yaml:5: intro speaks of 'suicidal', and "
+                             r"nothing warns the reader first")
+    assert rule_lines(lines, r"warning: .*001-first\.yaml:9: chunks\[0\]\.note speaks of "
+                             r"'self-harm'")
+    project.write("digests/001-first.yaml", issue_file())
+    _, lines = findings(project)
+    assert rule_lines(lines, "nothing warns the reader first") == []
+
+
 def test_the_footer_missing_from_a_part_is_an_error(project):
     path = project.root / "templates" / "digest.txt.j2"
     text = path.read_text(encoding="utf-8")

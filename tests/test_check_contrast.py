@@ -32,6 +32,17 @@ def test_a_pale_muted_grey_fails_on_both_backgrounds_it_sits_on(project):
         "brand.light.background; #706c75 is the nearest muted that passes)"]
 
 
+def test_links_on_the_page_background_are_held_to_aa_too(project):
+    """The masthead's "view in browser", the footer's unsubscribe and the archive's links."""
+    path = project.root / "newsletter.yaml"
+    text = path.read_text(encoding="utf-8").replace('accent: "#5b4b8a"', 'accent: "#7b6cab"')
+    path.write_text(text, encoding="utf-8")
+    found = [str(f) for f in check_contrast(load_config(project.root))]
+    assert len(found) == 1, found
+    assert ("brand.light.accent #7b6cab on brand.light.background #f4f1ec (links in the "
+            "masthead, the footer and the web archive) has a contrast of 4.07:1") in found[0]
+
+
 def test_a_dark_button_label_on_a_dark_accent_fails_in_dark_mode(project):
     path = project.root / "newsletter.yaml"
     text = path.read_text(encoding="utf-8").replace('accent: "#c3b6f0"', 'accent: "#4a3f6b"')
@@ -42,6 +53,11 @@ def test_a_dark_button_label_on_a_dark_accent_fails_in_dark_mode(project):
         "#2a2931 (links on the cards) has a contrast of 1.51:1 in dark mode, below WCAG AA's "
         "4.5:1 for normal text (hint: lighten brand.dark.accent or darken brand.dark.surface; "
         "#948ea8 is the nearest accent that passes)",
+        f"error: newsletter.yaml:{line - 1}: brand.dark.accent #4a3f6b on brand.dark.background "
+        "#1c1b22 (links in the masthead, the footer and the web archive) has a contrast of "
+        "1.80:1 in dark mode, below WCAG AA's 4.5:1 for normal text (hint: lighten "
+        "brand.dark.accent or darken brand.dark.background; #88809d is the nearest accent that "
+        "passes)",
         f"error: newsletter.yaml:{line}: brand.dark.accent_text #1c1b22 on brand.dark.accent "
         "#4a3f6b (the 'Read the full piece' buttons) has a contrast of 1.80:1 in dark mode, "
         "below WCAG AA's 4.5:1 for normal text (hint: lighten brand.dark.accent, or make "

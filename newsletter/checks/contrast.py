@@ -19,6 +19,7 @@ PAIRS = (
     ("muted", "surface", "labels and editor's notes on the cards"),
     ("muted", "background", "the masthead and the footer"),
     ("accent", "surface", "links on the cards"),
+    ("accent", "background", "links in the masthead, the footer and the web archive"),
     ("accent_text", "accent", "the 'Read the full piece' buttons"),
     ("warning_text", "warning_background", "content warnings"),
 )

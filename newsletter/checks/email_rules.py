@@ -10,7 +10,7 @@ from ..errors import display_path
 from ..models import Issue
 from ..project import Project
 from ..schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
-from ..yamlsource import load_yaml
+from ..yamlsource import dotted, load_yaml
 from .findings import Finding
 
 GMAIL_CLIP_BYTES = 102_000
@@ -83,6 +83,11 @@ def check_subject(issue: Issue) -> list[Finding]:
         found.append(("subject", "warning", "the subject has several exclamation marks",
                       "one at most, or none", "subject"))
     preheader = issue.preheader.strip()
+    alarming = ALARMING.search(preheader)
+    if alarming:
+        found.append(("preheader", "warning", f"the preheader says {alarming.group(0)!r}",
+                      "keep it gentle: the inbox list shows it beside the subject, before any "
+                      "content warning", "gentle-subject"))
     if not preheader:
         found.append(("preheader", "warning", "the preheader is empty", "write one line that "
                       "follows the subject in the inbox list", "preheader"))
@@ -116,7 +121,18 @@ def check_sent_before(project: Project, issue: Issue) -> list[Finding]:
 
 
 def check_content_warnings(issue: Issue) -> list[Finding]:
+    """Self-harm or suicide mentioned where no content warning comes first: a chunk without
+    one, the issue's intro, an editor's note."""
     findings = []
+    for key, text in [(("intro",), issue.intro)] + [
+            (("chunks", index, "note"), entry.note)
+            for index, entry in enumerate(issue.entries) if entry.note]:
+        found = SELF_HARM.search(text)
+        if found:
+            findings.append(Finding(
+                "warning", _where(issue, key), f"{dotted(key)} speaks of {found.group(0)!r}, "
+                "and nothing warns the reader first", "say it gently, or leave it to a chunk "
+                "with a content_warning", "content-warning"))
     for entry in issue.entries:
         chunk = entry.chunk
         if chunk.content_warning:
