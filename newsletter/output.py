@@ -39,6 +39,26 @@ def write_all_atomic(files: dict[Path, bytes], *, durable: bool = True,
         raise _write_failed(exc, path, staged) from None
 
 
+def create_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Create `path` whole, never replacing a file: FileExistsError if one is there, even one
+    saved a moment ago (the name is taken with link(2), which refuses an existing name)."""
+    folder = str(path.parent)
+    tmp = _temporary(folder, path.name)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        _write_new(tmp, [data], durable=True, mode=mode)
+        try:
+            os.link(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        _fsync_folder(path.parent)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _write_failed(exc, path, []) from None
+
+
 def write_pieces_atomic(folder: str, files: list[tuple[str, list[bytes]]]) -> None:
     """Write many files into `folder`, each given as pieces, so that a failure leaves none
     of them changed: write_all_atomic(durable=False) for thousands of small files.

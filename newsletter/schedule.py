@@ -11,7 +11,7 @@ from pathlib import Path
 from .compose import DIGESTS_DIR
 from .errors import NewsletterError, display_path
 from .models import KINDS, Chunk, Issue
-from .output import write_all_atomic
+from .output import create_atomic
 from .project import Project
 
 INTRO_PLACEHOLDER = "Write the intro here"
@@ -81,7 +81,7 @@ def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
     plan = window(project)
     if plan.last is not None and date < plan.earliest and not force:
         raise NewsletterError(
-            f"{date} is {(date - plan.last.date).days} day(s) after issue {plan.last.number} "
+            f"{date} is {_days_from(plan.last.date, date)} issue {plan.last.number} "
             f"({plan.last.date}); the site promises at least "
             f"{project.config.cadence.min_days} days between issues",
             f"the next issue is due from {plan.earliest} to {plan.latest}; --force overrides")
@@ -90,24 +90,40 @@ def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
         raise NewsletterError(f"no chunk dated {date} or earlier is left unsent",
                               "write a new chunk in content/ first")
     number = (plan.last.number + 1) if plan.last else 1
-    lead = chunks[0]
-    path = project.root / DIGESTS_DIR / f"{number:03d}-{_slug(lead.id)}.yaml"
-    if path.exists():
+    # The subject and preheader come from the lead, and an inbox list shows them before any
+    # content warning: the lead is the first chunk that has none.
+    lead = next((chunk for chunk in chunks if not chunk.content_warning), None)
+    if lead is not None:
+        chunks = [lead] + [chunk for chunk in chunks if chunk is not lead]
+    path = project.root / DIGESTS_DIR / f"{number:03d}-{_slug((lead or chunks[0]).id)}.yaml"
+    text = _issue_yaml(number, date, lead, chunks, project.config.name)
+    try:
+        create_atomic(path, text.encode("utf-8"))
+    except FileExistsError:
         raise NewsletterError(f"{display_path(path)} already exists",
-                              "edit it, or remove it to propose again")
-    write_all_atomic({path: _issue_yaml(number, date, lead, chunks).encode("utf-8")})
+                              "edit it, or remove it to propose again") from None
     return NewIssue(path, number, date, chunks, plan)
 
 
-def _issue_yaml(number: int, date: dt.date, lead: Chunk, chunks: list[Chunk]) -> str:
+def _days_from(last: dt.date, date: dt.date) -> str:
+    days = (date - last).days
+    return f"{days} day(s) after" if days >= 0 else f"{-days} day(s) before"
+
+
+def _issue_yaml(number: int, date: dt.date, lead: Chunk | None, chunks: list[Chunk],
+                name: str) -> str:
+    """The issue file; with no lead (every chunk has a content warning) a neutral subject."""
     quoted = json.dumps  # a JSON string is a valid double-quoted YAML scalar
+    subject = _subject(lead.title) if lead else f"{name}: new reading"
+    preheader = _preheader(lead.summary) if lead else (
+        "New pieces from the site; each opens with a note on what it covers.")
     listed = "\n".join(f"  - id: {c.id}  # {KINDS[c.kind]}, {c.date}" for c in chunks)
     return (f"# Proposed by `send.py new`: check the subject and preheader, write the intro,\n"
             f"# reorder or drop chunks, then `send.py check`.\n"
             f"number: {number}\n"
             f"date: {date.isoformat()}\n"
-            f"subject: {quoted(_subject(lead.title), ensure_ascii=False)}\n"
-            f"preheader: {quoted(_preheader(lead.summary), ensure_ascii=False)}\n"
+            f"subject: {quoted(subject, ensure_ascii=False)}\n"
+            f"preheader: {quoted(preheader, ensure_ascii=False)}\n"
             f"intro: |\n  {INTRO_PLACEHOLDER}: what this issue is about and why, in two or three "
             f"short paragraphs.\n\n  — The Mindshape team\n"
             f"chunks:\n{listed}\n")

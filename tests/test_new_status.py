@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 from conftest import chunk_file, issue_file
+
+from newsletter.output import create_atomic
 
 
 def history(project) -> None:
@@ -34,6 +37,45 @@ def test_new_proposes_unsent_chunks_newest_first_mixing_kinds(project):
     assert data["subject"] == "Title of delta"
     assert data["preheader"] == "A short teaser for the piece."
     assert data["intro"].startswith("Write the intro here")
+
+
+def test_an_issue_dated_later_is_not_called_days_ago_and_an_earlier_date_is_before(project):
+    history(project)
+    assert project.run("new", "--date", "2099-01-10").exit_code == 0
+    status = project.run("status")
+    assert re.search(r"^Last issue: 2 \(002-zeta\), dated 2099-01-10, in \d+ day\(s\): not "
+                     r"sent yet\.$", status.stdout, re.M), status.stdout
+    early = project.run("new", "--date", "2099-01-03")
+    assert early.errors[0].startswith("Error: 2099-01-03 is 7 day(s) before issue 2 (2099-01-10)")
+
+
+def test_a_chunk_with_a_content_warning_never_gives_the_subject_or_preheader(project):
+    """The inbox list shows both before any content warning: the lead is a chunk without one."""
+    history(project)
+    project.write("content/delta.md", chunk_file(
+        "delta", title="When self-harm urges return", summary="Self-harm urges often come "
+        "back with shame.", extra='content_warning: "Mentions self-harm."\n').replace(
+        "date: 2026-11-01", "date: 2026-11-10"))
+    result = project.run("new", "--date", "2026-11-20")
+    assert result.exit_code == 0, result.stderr
+    data = yaml.safe_load((project.root / "digests" / "002-gamma.yaml").read_text("utf-8"))
+    assert data["subject"] == "Title of gamma"
+    assert "self-harm" not in (data["subject"] + data["preheader"]).lower()
+    assert [c["id"] for c in data["chunks"]] == ["gamma", "delta", "epsilon", "beta"]
+    assert (project.root / "digests" / "002-gamma.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_when_every_chunk_has_a_content_warning_the_subject_is_neutral(project):
+    project.write("digests/001-first.yaml", issue_file(date="2026-11-01"))
+    project.write("content/beta.md", chunk_file(
+        "beta", title="Suicidal thoughts: what helps", extra='content_warning: "Mentions '
+        'suicide."\n').replace("date: 2026-11-01", "date: 2026-11-05"))
+    assert project.run("new", "--date", "2026-11-20").exit_code == 0
+    data = yaml.safe_load((project.root / "digests" / "002-beta.yaml").read_text("utf-8"))
+    assert data["subject"] == "Mindshape: new reading"
+    assert "suicid" not in data["preheader"].lower()
+    result = project.run("check", "2")
+    assert "the subject says" not in result.stdout and "the preheader says" not in result.stdout
 
 
 def test_new_refuses_a_date_too_soon_unless_forced(project):
@@ -92,3 +134,14 @@ def test_status_says_when_the_next_issue_is_overdue(project):
     project.write("digests/001-first.yaml", issue_file(date="2020-01-01"))
     line = project.run("status").stdout.splitlines()[1]
     assert re.fullmatch(r"Next issue: overdue by \d+ day\(s\): it was due by 2020-01-29\.", line)
+
+
+def test_the_file_new_writes_never_replaces_one_saved_under_its_name(tmp_path):
+    """Even one saved between the check and the write: the name is taken with link(2)."""
+    path = tmp_path / "digests" / "002-delta.yaml"
+    path.parent.mkdir()
+    path.write_text("the editor's own issue\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        create_atomic(path, b"number: 2\n")
+    assert path.read_text(encoding="utf-8") == "the editor's own issue\n"
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left

@@ -22,8 +22,10 @@ def status(project_dir: Path) -> None:
     today = dt.date.today()
     plan = window(project)
     if plan.last is not None:
+        days = (today - plan.last.date).days
+        when = f"{days} day(s) ago" if days >= 0 else f"in {-days} day(s): not sent yet"
         click.echo(f"Last issue: {plan.last.number} ({plan.last.id}), dated {plan.last.date}, "
-                   f"{(today - plan.last.date).days} day(s) ago.")
+                   f"{when}.")
     click.echo(f"Next issue: {plan.state(today)}.")
     unsent = unsent_chunks(project)
     click.echo(f"Unsent chunks: {len(unsent)}")
