@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from .checks.email_rules import check_intro, check_subject
+from .checks.findings import Finding
 from .config import Config
 from .errors import NewsletterError, OutputError, RenderError, display_path
 from .markup import markdown_to_html
@@ -34,6 +36,19 @@ class ArchiveError(NewsletterError):
     """The archive cannot be written where asked."""
 
 
+class UnfinishedIssueError(ArchiveError):
+    """An issue due for the site whose text is not written yet (the placeholder intro `new`
+    wrote, an empty subject): nothing is published, so no draft reaches the feed."""
+
+    def __init__(self, findings: list[Finding], today: dt.date) -> None:
+        self.findings, self.today = findings, today
+        super().__init__(f"{len(findings)} issue(s) not ready to publish")
+
+    def lines(self) -> list[str]:
+        return [f"{f.where}: {f.message} (hint: {f.hint}, or date the issue after {self.today} "
+                "to keep it off the site)" for f in self.findings]
+
+
 @dataclass(frozen=True)
 class ArchiveResult:
     folder: Path
@@ -53,6 +68,11 @@ def build_archive(project: Project, out_dir: Path, today: dt.date) -> ArchiveRes
     published = sorted((i for i in project.issues if i.date <= today),
                        key=lambda i: (i.date, i.number), reverse=True)
     held_back = [i for i in project.issues if i.date > today]
+    unfinished = [finding for issue in published
+                  for finding in check_intro(issue) + check_subject(issue)
+                  if finding.severity == "error"]
+    if unfinished:
+        raise UnfinishedIssueError(unfinished, today)
     previous = _previous_files(out_dir)
     env = _environment()
     common = {"config": config, "subscribe_url": subscribe_link(config)}

@@ -266,6 +266,24 @@ def test_an_invalid_project_keeps_the_site_as_it_was(project):
     assert {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()} == before
 
 
+def test_an_issue_still_a_draft_on_its_date_is_not_published(project):
+    """`new` dates its proposal today: its placeholder intro must not reach the site or feed."""
+    project.write("digests/001-first.yaml", issue_file(date="2026-01-05"))
+    assert run(project.root, "--today", "2026-02-01").exit_code == 0
+    before = {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()}
+    project.write("content/beta.md", chunk_file("beta").replace("date: 2026-11-01",
+                                                                "date: 2026-01-20"))
+    assert project.run("new", "--date", "2026-02-01", "--force").exit_code == 0
+    draft = next((project.root / "digests").glob("002-*.yaml"))
+    result = CliRunner().invoke(archive, ["--today", "2026-02-01"], obj=project.root)
+    assert result.exit_code == 1
+    assert re.fullmatch(rf"Error: .*{draft.name}:\d+: the intro is still the placeholder `new` "
+                        r"wrote \(hint: write the intro, or date the issue after 2026-02-01 to "
+                        r"keep it off the site\)\n", result.stderr), result.stderr
+    assert {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()} == before
+    assert run(project.root, "--today", "2026-01-31").exit_code == 0  # before its date: held back
+
+
 def test_before_the_first_issue_goes_out_the_site_says_so(project, tmp_path):
     result = run(project.root, "--out", str(tmp_path / "site"), "--today", "2026-01-01")
     assert result.exit_code == 0
