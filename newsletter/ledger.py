@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, display_path
+from .sqlite_tx import immediate
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 1
@@ -149,13 +150,8 @@ class Ledger:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self.db):
                 yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
         except sqlite3.Error as error:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
                               "free some disk space, then run the same command again") from None

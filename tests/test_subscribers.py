@@ -18,6 +18,7 @@ import signup_mail as mail
 from conftest import REPO
 
 from newsletter.subscribers import importer
+from newsletter.subscribers.store import StoreError, open_store
 
 IMPORT_TIME = dt.datetime(2026, 12, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -337,6 +338,26 @@ def test_two_imports_at_once_do_not_corrupt_the_store(project):
     assert len(statuses(project)) == 3000
     db = sqlite3.connect(store_db(project))
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_store_another_process_is_writing_is_one_clear_busy_error(project):
+    """The write lock is taken first; when another process keeps it, the editor is told
+    why, and the store is as it was."""
+    with open_store(project.root) as store:
+        store.db.execute("PRAGMA busy_timeout = 50")  # not the minute an import waits
+        other = sqlite3.connect(store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError) as error, store.transaction():
+                store.db.execute("DELETE FROM subscribers")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert error.value.lines() == [
+            "the subscriber store is busy: database is locked (hint: another import is "
+            "running; wait for it and try again)"]
+        with store.transaction():  # free again
+            pass
 
 
 # What the person wrote, and who they are

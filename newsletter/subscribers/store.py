@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import NewsletterError, display_path
 from ..models import Subscriber
+from ..sqlite_tx import DatabaseBusy, immediate
 from .addresses import address_key
 
 STORE_ENV = "NEWSLETTER_STORE"
@@ -206,16 +207,11 @@ class SubscriberStore:
     def transaction(self) -> Iterator[None]:
         """All or nothing: a crash or kill inside leaves the store as it was before."""
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+            with immediate(self.db):
+                yield
+        except DatabaseBusy as exc:
             raise StoreError(f"the subscriber store is busy: {exc}",
                              "another import is running; wait for it and try again") from None
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # Reading
 

@@ -1,0 +1,29 @@
+"""One SQLite write transaction for our files (the ledger, the subscriber store): all of it or
+none of it, also when the process is killed halfway."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class DatabaseBusy(sqlite3.OperationalError):
+    """Another process holds the write lock past the connection's timeout."""
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE (the write lock first, so no reader turns writer and deadlocks),
+    COMMIT at the end, ROLLBACK on any exception. Its own errors propagate: each caller
+    words them (a full disk for the ledger, another import for the store)."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise DatabaseBusy(str(exc)) from None
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
