@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, display_path
-from .sqlite_tx import immediate
+from .sqlite_tx import immediate, use_wal
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 1
@@ -56,7 +56,7 @@ class Ledger:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self.db, 30)
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:

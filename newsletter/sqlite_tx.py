@@ -4,6 +4,7 @@ none of it, also when the process is killed halfway."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,3 +28,18 @@ def immediate(db: sqlite3.Connection) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def use_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """PRAGMA journal_mode=WAL, waiting (up to `timeout` seconds) while another process does
+    the same to a new file: SQLite answers that pragma "database is locked" at once, without
+    its busy handler, so two first imports started together would fail one of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

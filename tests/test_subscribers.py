@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -338,6 +339,33 @@ def test_two_imports_at_once_do_not_corrupt_the_store(project):
     assert len(statuses(project)) == 3000
     db = sqlite3.connect(store_db(project))
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _open_the_store(root: Path, barrier, results) -> None:
+    barrier.wait()  # both processes reach the new store at the same instant
+    try:
+        with open_store(root):
+            results.put("ok")
+    except StoreError as exc:
+        results.put(" ".join(exc.lines()))
+
+
+def test_two_processes_opening_a_new_store_together_both_succeed(tmp_path):
+    """SQLite answers the switch to WAL "database is locked" at once, without waiting: two
+    first imports started together (two terminals, a script) must both go through."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(30):  # without the wait, about one pair in four failed
+        root = tmp_path / f"project-{attempt}"
+        root.mkdir()
+        barrier, results = context.Barrier(2), context.Queue()
+        processes = [context.Process(target=_open_the_store, args=(root, barrier, results))
+                     for _ in range(2)]
+        for process in processes:
+            process.start()
+        outcomes = [results.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(10)
+        assert outcomes == ["ok", "ok"], f"attempt {attempt}: {outcomes}"
 
 
 def test_a_store_another_process_is_writing_is_one_clear_busy_error(project):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import NewsletterError, display_path
 from ..models import Subscriber
-from ..sqlite_tx import DatabaseBusy, immediate
+from ..sqlite_tx import DatabaseBusy, immediate, use_wal
 from .addresses import address_key
 
 STORE_ENV = "NEWSLETTER_STORE"
@@ -144,6 +144,10 @@ def _git(near: Path, *args: str) -> int | None:
         return None
 
 
+# How long to wait for another process (an import) holding the store's write lock.
+BUSY_TIMEOUT = 60
+
+
 class SubscriberStore:
     """One open store. `with open_store(root) as store:`; writes go in `store.transaction()`."""
 
@@ -157,8 +161,8 @@ class SubscriberStore:
             if new:  # created 0600 before SQLite writes anything into it
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(self.path, 0o600)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
+            use_wal(self.db, BUSY_TIMEOUT)
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
