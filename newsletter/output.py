@@ -48,7 +48,7 @@ def create_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         os.makedirs(folder, exist_ok=True)
         _write_new(tmp, [data], durable=True, mode=mode)
         try:
-            os.link(tmp, path)
+            _take_name(tmp, path)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -57,6 +57,21 @@ def create_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         raise
     except OSError as exc:
         raise _write_failed(exc, path, []) from None
+
+
+def _take_name(tmp: str, path: Path) -> None:
+    """Give the written file its name unless the name is taken. A file system without hard
+    links (FAT, some network shares) gets a rename after a last look instead."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+        os.rename(tmp, path)
 
 
 def write_pieces_atomic(folder: str, files: list[tuple[str, list[bytes]]]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 
 import pytest
@@ -145,3 +147,20 @@ def test_the_file_new_writes_never_replaces_one_saved_under_its_name(tmp_path):
         create_atomic(path, b"number: 2\n")
     assert path.read_text(encoding="utf-8") == "the editor's own issue\n"
     assert list(path.parent.iterdir()) == [path]  # no temporary file left
+
+
+def test_on_a_file_system_without_hard_links_new_still_writes_and_never_replaces(
+        tmp_path, monkeypatch):
+    """FAT or a network share refuses link(2) (EPERM). No such file system can be mounted
+    here, so link is made to fail as they make it fail."""
+    def no_hard_links(*_args, **_kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    path = tmp_path / "digests" / "002-delta.yaml"
+    create_atomic(path, b"number: 2\n")
+    assert path.read_bytes() == b"number: 2\n"
+    with pytest.raises(FileExistsError):
+        create_atomic(path, b"number: 3\n")
+    assert path.read_bytes() == b"number: 2\n"
+    assert list(path.parent.iterdir()) == [path]
