@@ -56,7 +56,8 @@ def create_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     except FileExistsError:
         raise
     except OSError as exc:
-        raise _write_failed(exc, path, []) from None
+        raise OutputError(f"cannot write {display_path(path)}: {exc.strerror}",
+                          "check that its folder is writable and the disk has room") from None
 
 
 def _take_name(tmp: str, path: Path) -> None:

@@ -70,6 +70,7 @@ class NewIssue:
     number: int
     date: dt.date
     chunks: list[Chunk]
+    lead: Chunk | None  # None: every chunk has a content warning, the subject is neutral
     window: Window
 
 
@@ -79,6 +80,12 @@ def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
     Refuses a date sooner than the cadence allows after the previous issue unless `force`.
     """
     plan = window(project)
+    if plan.last is not None and date < plan.last.date:
+        raise NewsletterError(
+            f"{date} is {_days_from(plan.last.date, date)} issue {plan.last.number} "
+            f"({plan.last.date}): issues go out in the order of their numbers",
+            f"edit issue {plan.last.number} ({display_path(plan.last.path)}), or choose a date "
+            f"from {plan.last.date} on")
     if plan.last is not None and date < plan.earliest and not force:
         raise NewsletterError(
             f"{date} is {_days_from(plan.last.date, date)} issue {plan.last.number} "
@@ -102,7 +109,7 @@ def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
     except FileExistsError:
         raise NewsletterError(f"{display_path(path)} already exists",
                               "edit it, or remove it to propose again") from None
-    return NewIssue(path, number, date, chunks, plan)
+    return NewIssue(path, number, date, chunks, lead, plan)
 
 
 def _days_from(last: dt.date, date: dt.date) -> str:

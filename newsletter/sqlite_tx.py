@@ -3,6 +3,7 @@ none of it, also when the process is killed halfway."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -21,11 +22,17 @@ def immediate(db: sqlite3.Connection) -> Iterator[None]:
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        raise DatabaseBusy(str(exc)) from None
+        if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            raise DatabaseBusy(str(exc)) from None
+        raise
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        # SQLite may have rolled back already (a full disk does): then the error to show
+        # is the one that did it, not "no transaction is active".
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 

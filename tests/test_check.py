@@ -156,6 +156,13 @@ def test_self_harm_in_the_intro_or_a_note_is_a_warning(project):
     project.write("digests/001-first.yaml", issue_file())
     _, lines = findings(project)
     assert rule_lines(lines, "nothing warns the reader first") == []
+    # A note on a chunk with a content warning is shown after the warning.
+    project.write("content/alpha.md", chunk_file("alpha", extra='content_warning: "Mentions '
+                                                  'self-harm."\n'))
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  - id: alpha", '  - id: alpha\n    note: "Read this if self-harm urges come back."'))
+    _, lines = findings(project)
+    assert rule_lines(lines, "nothing warns the reader first") == []
 
 
 def test_the_footer_missing_from_a_part_is_an_error(project):

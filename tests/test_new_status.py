@@ -47,8 +47,13 @@ def test_an_issue_dated_later_is_not_called_days_ago_and_an_earlier_date_is_befo
     status = project.run("status")
     assert re.search(r"^Last issue: 2 \(002-zeta\), dated 2099-01-10, in \d+ day\(s\): not "
                      r"sent yet\.$", status.stdout, re.M), status.stdout
-    early = project.run("new", "--date", "2099-01-03")
-    assert early.errors[0].startswith("Error: 2099-01-03 is 7 day(s) before issue 2 (2099-01-10)")
+    for args in ([], ["--force"]):  # never out of order, even forced
+        early = project.run("new", "--date", "2099-01-03", *args)
+        assert early.exit_code == 1
+        assert early.errors[0].startswith(
+            "Error: 2099-01-03 is 7 day(s) before issue 2 (2099-01-10): issues go out in the "
+            "order of their numbers")
+    assert len(list((project.root / "digests").glob("*.yaml"))) == 2
 
 
 def test_a_chunk_with_a_content_warning_never_gives_the_subject_or_preheader(project):
@@ -72,7 +77,9 @@ def test_when_every_chunk_has_a_content_warning_the_subject_is_neutral(project):
     project.write("content/beta.md", chunk_file(
         "beta", title="Suicidal thoughts: what helps", extra='content_warning: "Mentions '
         'suicide."\n').replace("date: 2026-11-01", "date: 2026-11-05"))
-    assert project.run("new", "--date", "2026-11-20").exit_code == 0
+    proposed = project.run("new", "--date", "2026-11-20")
+    assert proposed.exit_code == 0
+    assert "no lead: every chunk has a content warning" in proposed.stdout
     data = yaml.safe_load((project.root / "digests" / "002-beta.yaml").read_text("utf-8"))
     assert data["subject"] == "Mindshape: new reading"
     assert "suicid" not in data["preheader"].lower()

@@ -18,6 +18,7 @@ import pytest
 import signup_mail as mail
 from conftest import REPO
 
+from newsletter.sqlite_tx import immediate
 from newsletter.subscribers import importer
 from newsletter.subscribers.store import StoreError, open_store
 
@@ -366,6 +367,20 @@ def test_two_processes_opening_a_new_store_together_both_succeed(tmp_path):
         for process in processes:
             process.join(10)
         assert outcomes == ["ok", "ok"], f"attempt {attempt}: {outcomes}"
+
+
+def test_a_full_disk_inside_a_transaction_is_reported_as_a_full_disk(small_disk):
+    """SQLite rolls back by itself when the disk fills: the error shown must be that one,
+    not a failed ROLLBACK of ours."""
+    db = sqlite3.connect(small_disk / "x.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t (x BLOB)")
+    with pytest.raises(sqlite3.OperationalError) as error, immediate(db):
+        for _ in range(1000):
+            db.execute("INSERT INTO t VALUES (?)", (os.urandom(64 * 1024),))
+    assert "full" in str(error.value), error.value
+    assert not db.in_transaction
+    db.close()
 
 
 def test_a_store_another_process_is_writing_is_one_clear_busy_error(project):

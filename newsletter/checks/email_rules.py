@@ -122,11 +122,12 @@ def check_sent_before(project: Project, issue: Issue) -> list[Finding]:
 
 def check_content_warnings(issue: Issue) -> list[Finding]:
     """Self-harm or suicide mentioned where no content warning comes first: a chunk without
-    one, the issue's intro, an editor's note."""
+    one, the issue's intro, an editor's note on a chunk without one."""
     findings = []
     for key, text in [(("intro",), issue.intro)] + [
             (("chunks", index, "note"), entry.note)
-            for index, entry in enumerate(issue.entries) if entry.note]:
+            for index, entry in enumerate(issue.entries)
+            if entry.note and not entry.chunk.content_warning]:  # shown after its warning
         found = SELF_HARM.search(text)
         if found:
             findings.append(Finding(

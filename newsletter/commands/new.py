@@ -22,9 +22,10 @@ def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
     """Write digests/<id>.yaml for the next issue: unsent chunks, a proposed subject."""
     project = load_project(project_dir)
     proposal = write_next_issue(project, date.date() if date else dt.date.today(), force)
+    lead = (f"lead {proposal.lead.id!r}" if proposal.lead else
+            "no lead: every chunk has a content warning, so the subject is a neutral one")
     click.echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "
-               f"{proposal.date}, {len(proposal.chunks)} chunk(s), lead "
-               f"{proposal.chunks[0].id!r}")
+               f"{proposal.date}, {len(proposal.chunks)} chunk(s), {lead}")
     if proposal.window.last is not None:
         click.echo(f"The cadence window after issue {proposal.window.last.number} "
                    f"({proposal.window.last.date}): {proposal.window.earliest} to "

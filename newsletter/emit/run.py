@@ -92,8 +92,8 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
                                  now(), run)
         for chunk in _fresh_subscribers(recipients, ledger, report, progress, mover):
             writer.add(chunk)
-        report.notes += writer.close()
         report.notes += _web_page_note(project, rendered)
+        report.notes += writer.close()
         report.emitted = writer.emitted
         if mover is not None:
             report.notes += mover.notes()
