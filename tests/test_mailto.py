@@ -56,6 +56,17 @@ def crlf(text: str) -> str:
     return text.replace("\n", "\r\n")
 
 
+def batch_fields(config, batch) -> dict[str, str]:
+    """The link's fields, having checked it goes to the sender with exactly bcc, subject and
+    body, and bcc lists exactly the batch's recipients."""
+    to, fields = decode(batch.url)
+    assert to == config.sender.email
+    assert [name for name, _ in fields] == ["bcc", "subject", "body"]
+    values = dict(fields)
+    assert values["bcc"].split(",") == [s.email for s in batch.recipients]
+    return values
+
+
 @pytest.fixture
 def small(project):
     """A one-chunk issue with a terse crisis intro: its full text fits in a link with a few
@@ -80,11 +91,7 @@ def test_every_link_decodes_to_the_exact_subject_body_and_bcc(small, sample, cou
     for config, issue in (small, sample):
         plan = plan_mailto(config, issue, readers(count), 50)
         for batch in plan.batches:
-            to, fields = decode(batch.url)
-            assert to == config.sender.email
-            assert [name for name, _ in fields] == ["bcc", "subject", "body"]
-            values = dict(fields)
-            assert values["bcc"].split(",") == [s.email for s in batch.recipients]
+            values = batch_fields(config, batch)
             assert values["subject"] == issue.subject
             assert values["body"] == crlf(body_text(config, issue, batch.body))
 
@@ -210,11 +217,7 @@ def test_hostile_addresses_names_and_subject_add_no_field_and_no_recipient(proje
         plan = plan_mailto(config, issue, people, batch_size)
         assert [s for b in plan.batches for s in b.recipients] == people
         for batch in plan.batches:
-            to, fields = decode(batch.url)
-            assert to == config.sender.email
-            assert [name for name, _ in fields] == ["bcc", "subject", "body"]
-            values = dict(fields)
-            assert values["bcc"].split(",") == [s.email for s in batch.recipients]
+            values = batch_fields(config, batch)
             assert values["subject"] == HOSTILE_SUBJECT
             assert "\r" not in values["subject"] and "\n" not in values["subject"]
             query = urlsplit(batch.url).query
