@@ -193,11 +193,12 @@ def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitRe
 
 def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport,
               mover: _Mover | None) -> list[Subscriber]:
+    keys = [address_key(s.email) for s in chunk]
     if mover is not None:
-        mover.release([address_key(s.email) for s in chunk])
-    done = ledger.done_keys(address_key(s.email) for s in chunk)
+        mover.release(keys)
+    done = ledger.done_keys(keys)
     report.already += len(done)
-    return [s for s in chunk if address_key(s.email) not in done]
+    return [s for s, key in zip(chunk, keys, strict=True) if key not in done]
 
 
 def _web_page_note(project: Project, rendered: RenderedIssue) -> list[str]:
