@@ -373,14 +373,16 @@ def test_a_full_disk_inside_a_transaction_is_reported_as_a_full_disk(small_disk)
     """SQLite rolls back by itself when the disk fills: the error shown must be that one,
     not a failed ROLLBACK of ours."""
     db = sqlite3.connect(small_disk / "x.sqlite3", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("CREATE TABLE t (x BLOB)")
-    with pytest.raises(sqlite3.OperationalError) as error, immediate(db):
-        for _ in range(1000):
-            db.execute("INSERT INTO t VALUES (?)", (os.urandom(64 * 1024),))
-    assert "full" in str(error.value), error.value
-    assert not db.in_transaction
-    db.close()
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE t (x BLOB)")
+        with pytest.raises(sqlite3.OperationalError) as error, immediate(db):
+            for _ in range(1000):
+                db.execute("INSERT INTO t VALUES (?)", (os.urandom(64 * 1024),))
+        assert "full" in str(error.value), error.value
+        assert not db.in_transaction
+    finally:
+        db.close()
 
 
 def test_a_store_another_process_is_writing_is_one_clear_busy_error(project):
