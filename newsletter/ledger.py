@@ -8,13 +8,13 @@ deletes their files first and forgets the rows after: those recipients are emitt
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import clock
 from .errors import OutputError, display_path
 from .sqlite_tx import immediate, use_wal
 
@@ -128,7 +128,7 @@ class Ledger:
 
     def begin(self, entries: list[Entry], run: str) -> None:
         """Record a batch as pending before its files are written."""
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        at = clock.now().isoformat(timespec="seconds")
         with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",

@@ -19,7 +19,7 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import format_datetime
 
-from . import qp
+from . import clock, qp
 from .config import Config
 from .errors import RenderError
 from .headers import address_header, phrase_header, raw_header, unstructured_header
@@ -50,7 +50,7 @@ def new_boundary() -> str:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).astimezone()
+    return clock.local_now()
 
 
 def new_envelope(config: Config, to: str) -> Envelope:

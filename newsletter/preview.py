@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 import watchfiles
 
+from . import clock
 from .compose import DIGESTS_DIR, find_issue
 from .config import CONFIG_FILE
 from .content import CONTENT_DIR
@@ -91,7 +92,7 @@ class _State:
         self.view: View | None = None  # the last good rendering, kept while there are errors
         self.errors: list[str] = []
         self.failure: Exception | None = None
-        self.updated = dt.datetime.now()
+        self.updated = clock.local_now()
 
     def refresh(self) -> None:
         with self.rendering:
@@ -113,7 +114,7 @@ class _State:
             self.errors, self.failure = errors, failure
             if changed:
                 self.version += 1
-                self.updated = dt.datetime.now()
+                self.updated = clock.local_now()
         if changed and self.on_update is not None:
             self.on_update(errors)
 

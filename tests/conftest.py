@@ -84,6 +84,33 @@ class CliResult:
         return [line for line in self.stderr.splitlines() if line.startswith("Error: ")]
 
 
+# The suite's "now": every clock read in the library goes through newsletter.clock, which
+# takes this from NEWSLETTER_NOW, so no outcome depends on the day the suite runs (CI runs it a
+# second time with the machine's clock moved years ahead to prove it). After every fixture date.
+NOW = dt.datetime(2026, 12, 15, 12, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """The time the library sees; `set` moves it (subprocesses inherit it through the env)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        self.set(NOW)
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+        self._monkeypatch.setenv("NEWSLETTER_NOW", moment.isoformat())
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.set(self.now + dt.timedelta(**delta))
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
 @pytest.fixture(autouse=True)
 def _no_store_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests use the store in their own project folder, never one the machine points at."""

@@ -19,17 +19,7 @@ import signup_mail as mail
 from conftest import REPO
 
 from newsletter.sqlite_tx import immediate
-from newsletter.subscribers import importer
 from newsletter.subscribers.store import StoreError, open_store
-
-IMPORT_TIME = dt.datetime(2026, 12, 15, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def import_time(monkeypatch):
-    """Imports run in-process happen at IMPORT_TIME, after every fixture's Date."""
-    monkeypatch.setattr(importer, "_now", lambda: IMPORT_TIME)
-    return IMPORT_TIME
 
 
 def store_db(project) -> Path:
@@ -202,7 +192,7 @@ def test_proof_of_consent_is_kept_and_shown(project):
             "Message-ID <ann-2@icloud.example>") in shown
 
 
-def test_forget_erases_every_record_and_old_mail_does_not_bring_it_back(project):
+def test_forget_erases_every_record_and_old_mail_does_not_bring_it_back(project, clock):
     import_mbox(project, [mail.iphone_plain(day=2), mail.iphone_plain("bob@example.com", day=2)])
     result = project.run("subscribers", "forget", "ANN@example.com")
     assert result.exit_code == 0 and result.stdout.startswith("Forgot ANN@example.com")
@@ -211,8 +201,12 @@ def test_forget_erases_every_record_and_old_mail_does_not_bring_it_back(project)
     again = project.run("subscribers", "import", str(project.root / "signups.mbox"))
     assert "1 requests from forgotten addresses ignored." in again.stdout
     assert "ann@example.com" not in statuses(project)
-    # A newer subscribe request is a new consent: it counts.
-    import_mbox(project, [mail.iphone_plain(day=30, message_id="<back@icloud.example>")])
+    # A subscribe written after the forget is a new consent: it counts.
+    clock.advance(days=40)
+    later = mail.iphone_plain(message_id="<back@icloud.example>").replace(
+        b"Date: " + mail.when(2).encode(), b"Date: Mon, 04 Jan 2027 09:00:00 +0000")
+    assert later.count(b"2027") == 1
+    import_mbox(project, [later])
     assert statuses(project)["ann@example.com"] == "subscribed"
 
 

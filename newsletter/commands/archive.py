@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from ..archive import build_archive
 from ..config import SITE_DIR
 from ..errors import display_path
@@ -26,7 +27,7 @@ def archive(project_dir: Path, out_dir: Path | None, today: dt.datetime | None) 
     the index, and an Atom feed. Upload the folder to the site's archive_url."""
     project = load_project(project_dir)
     result = build_archive(project, out_dir or project_dir / SITE_DIR,
-                           today.date() if today else dt.date.today())
+                           today.date() if today else clock.today())
     where = display_path(result.folder)
     click.echo(f"Wrote {where}/ with {len(result.published)} issue(s), newest first:")
     for issue in result.published:

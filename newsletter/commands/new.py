@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from ..errors import display_path
 from ..project import load_project
 from ..schedule import write_next_issue
@@ -21,7 +22,7 @@ from .base import NewsletterCommand
 def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
     """Write digests/<id>.yaml for the next issue: unsent chunks, a proposed subject."""
     project = load_project(project_dir)
-    proposal = write_next_issue(project, date.date() if date else dt.date.today(), force)
+    proposal = write_next_issue(project, date.date() if date else clock.today(), force)
     lead = (f"lead {proposal.lead.id!r}" if proposal.lead else
             "no lead: every chunk has a content warning, so the subject is a neutral one")
     click.echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from .base import NewsletterCommand
 
 
@@ -36,6 +36,6 @@ def preview(project_dir: Path, issue: str | None, port: int) -> None:
 def _report(errors: list[str]) -> None:
     """One line per re-render on the terminal, as the page shows it."""
     if not errors:
-        click.echo(f"{dt.datetime.now():%H:%M:%S} updated")
+        click.echo(f"{clock.local_now():%H:%M:%S} updated")
     for line in errors:
-        click.echo(f"{dt.datetime.now():%H:%M:%S} {line}", err=True)
+        click.echo(f"{clock.local_now():%H:%M:%S} {line}", err=True)

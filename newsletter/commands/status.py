@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from ..models import KINDS
 from ..project import load_project
 from ..schedule import unsent_chunks, window
@@ -19,7 +19,7 @@ from .base import NewsletterCommand
 def status(project_dir: Path) -> None:
     """Where the newsletter stands: last issue, next window, what is ready to go."""
     project = load_project(project_dir)
-    today = dt.date.today()
+    today = clock.today()
     plan = window(project)
     if plan.last is not None:
         days = (today - plan.last.date).days

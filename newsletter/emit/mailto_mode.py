@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
+from .. import clock
 from ..config import Config
 from ..ledger import Entry, Ledger
 from ..models import Subscriber
@@ -52,7 +52,7 @@ class MailtoWriter:
         """An earlier run's links are renamed (never overwritten), and the ledger follows."""
         if not (self.folder / LINKS).exists():
             return None
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
         links = unique_path(self.folder / f"mailto-until-{stamp}.txt")
         (self.folder / LINKS).rename(links)
         if (self.folder / PAGE).exists():

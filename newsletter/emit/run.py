@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
 import uuid
@@ -11,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import clock
 from ..compose import find_issue
 from ..config import SITE_DIR
 from ..errors import NewsletterError, OutputError, Problem
@@ -148,7 +148,7 @@ class _Mover:
             for path in _with_companions(self.folder / name):
                 if path.exists():
                     if self.target is None:
-                        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+                        stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
                         self.target = unique_path(self.folder / f"replaced-{stamp}")
                         self.target.mkdir()
                     path.rename(unique_path(self.target / path.name))

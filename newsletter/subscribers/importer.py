@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import clock
 from ..config import Config
 from .addresses import address_key
 from .imap import PASSWORD_VARIABLE, fetch_new, parse_imap_url
@@ -117,7 +118,7 @@ def import_local(store: SubscriberStore, path: Path, config: Config) -> ImportSu
 
 def _now() -> dt.datetime:
     """The time of the import: the date of a request without one, the cap of a future one."""
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def _count(summary: ImportSummary, outcome: str) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import clock
 from ..errors import NewsletterError, display_path
 from ..models import Subscriber
 from ..sqlite_tx import DatabaseBusy, immediate, use_wal
@@ -341,7 +342,7 @@ class SubscriberStore:
             self.db.executemany("DELETE FROM processed WHERE message_key = ? OR "
                                 "substr(message_key, 1, ?) = ?",
                                 [(k, len(k) + 1, k + "\n") for k in message_keys])
-            now = dt.datetime.now(dt.UTC).isoformat()
+            now = clock.now().isoformat()
             self.db.execute("INSERT OR REPLACE INTO suppressed VALUES (?, ?)",
                             (self._hash(key), now))
         self.db.execute("VACUUM")  # the erased rows leave no trace in the file's free pages
