@@ -13,6 +13,7 @@ from ..config import SITE_DIR
 from ..errors import display_path
 from ..project import load_project
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -29,12 +30,12 @@ def archive(project_dir: Path, out_dir: Path | None, today: dt.datetime | None) 
     result = build_archive(project, out_dir or project_dir / SITE_DIR,
                            today.date() if today else clock.today())
     where = display_path(result.folder)
-    click.echo(f"Wrote {where}/ with {len(result.published)} issue(s), newest first:")
+    echo(f"Wrote {where}/ with {len(result.published)} issue(s), newest first:")
     for issue in result.published:
-        click.echo(f"  {issue.date}  {issue.id + '/':<32} {issue.subject}")
-    click.echo("  index.html, feed.xml (Atom)")
+        echo(f"  {issue.date}  {issue.id + '/':<32} {issue.subject}")
+    echo("  index.html, feed.xml (Atom)")
     for path in result.removed:
-        click.echo(f"Removed {display_path(path)} (no longer in digests/)")
+        echo(f"Removed {display_path(path)} (no longer in digests/)")
     for issue in result.held_back:
-        click.echo(f"Not yet published: {issue.id} is dated {issue.date} (after today)")
+        echo(f"Not yet published: {issue.id} is dated {issue.date} (after today)")
 

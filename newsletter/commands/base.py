@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..errors import NewsletterError
+from .terminal import echo
 
 
 class NewsletterCommand(click.Command):
@@ -18,12 +19,12 @@ class NewsletterCommand(click.Command):
             return super().invoke(ctx)
         except NewsletterError as exc:
             for line in exc.lines():
-                click.echo(f"Error: {line}", err=True)
+                echo(f"Error: {line}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             # Every write is atomic: an interrupted command leaves old files or new, never half.
-            click.echo("Error: interrupted (hint: files already written are complete; "
-                       "run the command again)", err=True)
+            echo("Error: interrupted (hint: files already written are complete; "
+                 "run the command again)", err=True)
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -35,9 +36,9 @@ class NewsletterCommand(click.Command):
             # A bug of ours, not the editor's: still one line, with the way to see more.
             if os.environ.get("NEWSLETTER_DEBUG"):
                 raise
-            click.echo(f"Error: internal error: {type(exc).__name__}: {exc} (hint: this is a "
-                       "bug; run again with NEWSLETTER_DEBUG=1 for the traceback and report "
-                       "it)", err=True)
+            echo(f"Error: internal error: {type(exc).__name__}: {exc} (hint: this is a "
+                 "bug; run again with NEWSLETTER_DEBUG=1 for the traceback and report "
+                 "it)", err=True)
             ctx.exit(1)
 
 

@@ -10,6 +10,7 @@ from ..build import build_issue
 from ..errors import display_path
 from ..project import load_project
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -22,9 +23,9 @@ def build(project_dir: Path, issue: str | None, out_dir: Path | None) -> None:
     project = load_project(project_dir)
     result = build_issue(project, issue, out_dir or project_dir / "out")
     for path, size in result.files:
-        click.echo(f"wrote {display_path(path):<40} {_size(size):>9}")
+        echo(f"wrote {display_path(path):<40} {_size(size):>9}")
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
 
 
 def _size(size: int) -> str:

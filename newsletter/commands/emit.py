@@ -13,6 +13,7 @@ from ..project import load_project
 from ..subscribers.lists import CsvList, StoreList
 from ..subscribers.store import open_existing_store
 from .base import NewsletterCommand, ProgressBar
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -44,19 +45,19 @@ def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
                             out_dir=out_dir or project_dir / "out", batch_size=batch_size,
                             force=force, progress=bar.step, total=bar.start)
     for problem in report.skipped:
-        click.echo(f"Skipped: {problem}", err=True)
+        echo(f"Skipped: {problem}", err=True)
     for problem in report.cleaned:
-        click.echo(f"Cleaned: {problem}", err=True)
+        echo(f"Cleaned: {problem}", err=True)
     if report.recovered:
-        click.echo(f"Resumed: removed {report.recovered} file(s) an interrupted run left "
-                   "unfinished; their subscribers were emitted again.")
+        echo(f"Resumed: removed {report.recovered} file(s) an interrupted run left "
+             "unfinished; their subscribers were emitted again.")
     where = display_path(report.folder)
-    click.echo(f"Emitted issue {report.issue_id} to {report.emitted} subscriber(s) "
-               f"({report.mode}) in {where}/")
+    echo(f"Emitted issue {report.issue_id} to {report.emitted} subscriber(s) "
+         f"({report.mode}) in {where}/")
     if report.already:
-        click.echo(f"{report.already} subscriber(s) already had this issue and were left out "
-                   "(--force emits to them again).")
+        echo(f"{report.already} subscriber(s) already had this issue and were left out "
+             "(--force emits to them again).")
     if report.skipped:
-        click.echo(f"{len(report.skipped)} row(s) skipped, listed above.")
+        echo(f"{len(report.skipped)} row(s) skipped, listed above.")
     for note in report.notes:
-        click.echo(note)
+        echo(note)

@@ -12,6 +12,7 @@ from ..errors import display_path
 from ..project import load_project
 from ..schedule import write_next_issue
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -25,10 +26,10 @@ def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
     proposal = write_next_issue(project, date.date() if date else clock.today(), force)
     lead = (f"lead {proposal.lead.id!r}" if proposal.lead else
             "no lead: every chunk has a content warning, so the subject is a neutral one")
-    click.echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "
-               f"{proposal.date}, {len(proposal.chunks)} chunk(s), {lead}")
+    echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "
+         f"{proposal.date}, {len(proposal.chunks)} chunk(s), {lead}")
     if proposal.window.last is not None:
-        click.echo(f"The cadence window after issue {proposal.window.last.number} "
-                   f"({proposal.window.last.date}): {proposal.window.earliest} to "
-                   f"{proposal.window.latest}.")
-    click.echo("Next: write the intro, check the subject and preheader, then `send.py check`.")
+        echo(f"The cadence window after issue {proposal.window.last.number} "
+             f"({proposal.window.last.date}): {proposal.window.earliest} to "
+             f"{proposal.window.latest}.")
+    echo("Next: write the intro, check the subject and preheader, then `send.py check`.")

@@ -8,6 +8,7 @@ import click
 
 from .. import clock
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -24,18 +25,18 @@ def preview(project_dir: Path, issue: str | None, port: int) -> None:
     from ..preview import Preview  # here: watchfiles and http.server cost every command ~50 ms
 
     with Preview(project_dir, issue, port, on_update=_report) as server:
-        click.echo(f"Previewing at {server.url} (only this computer can open it; Ctrl-C stops)")
+        echo(f"Previewing at {server.url} (only this computer can open it; Ctrl-C stops)")
         for line in server.state.errors:
-            click.echo(line, err=True)
+            echo(line, err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
-            click.echo("Stopped.")
+            echo("Stopped.")
 
 
 def _report(errors: list[str]) -> None:
     """One line per re-render on the terminal, as the page shows it."""
     if not errors:
-        click.echo(f"{clock.local_now():%H:%M:%S} updated")
+        echo(f"{clock.local_now():%H:%M:%S} updated")
     for line in errors:
-        click.echo(f"{clock.local_now():%H:%M:%S} {line}", err=True)
+        echo(f"{clock.local_now():%H:%M:%S} {line}", err=True)

@@ -8,6 +8,7 @@ import click
 
 from ..errors import display_path
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -22,4 +23,4 @@ def screenshot(project_dir: Path, issue: str, out_dir: Path | None) -> None:
     shots = take_screenshots(project_dir, issue, out_dir)
     width = max(len(display_path(shot.path)) for shot in shots)
     for shot in shots:
-        click.echo(f"wrote {display_path(shot.path):<{width}}  {shot.width:>3} x {shot.height} px")
+        echo(f"wrote {display_path(shot.path):<{width}}  {shot.width:>3} x {shot.height} px")

@@ -10,6 +10,7 @@ from ..config import load_config
 from ..mailto import unsubscribe_link
 from ..signup import signup_html
 from .base import NewsletterCommand
+from .terminal import echo, echo_lines
 
 
 @click.command(cls=NewsletterCommand)
@@ -17,7 +18,9 @@ from .base import NewsletterCommand
 def signup(project_dir: Path) -> None:
     """Print the site's signup box and the unsubscribe link, both from newsletter.yaml."""
     config = load_config(project_dir)
-    click.echo("Signup box for the site (HTML):\n")
-    click.echo(signup_html(config).rstrip("\n"))
-    click.echo(f"\nUnsubscribe link (also in every email and its List-Unsubscribe header):\n"
-               f"{unsubscribe_link(config)}")
+    echo("Signup box for the site (HTML):")
+    echo()
+    echo_lines(signup_html(config))
+    echo()
+    echo("Unsubscribe link (also in every email and its List-Unsubscribe header):")
+    echo(unsubscribe_link(config))

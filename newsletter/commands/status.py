@@ -12,6 +12,7 @@ from ..project import load_project
 from ..schedule import unsent_chunks, window
 from ..subscribers.store import DB_FILE, SUBSCRIBED, open_existing_store, store_folder
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -24,18 +25,18 @@ def status(project_dir: Path) -> None:
     if plan.last is not None:
         days = (today - plan.last.date).days
         when = f"{days} day(s) ago" if days >= 0 else f"in {-days} day(s): not sent yet"
-        click.echo(f"Last issue: {plan.last.number} ({plan.last.id}), dated {plan.last.date}, "
-                   f"{when}.")
-    click.echo(f"Next issue: {plan.state(today)}.")
+        echo(f"Last issue: {plan.last.number} ({plan.last.id}), dated {plan.last.date}, "
+             f"{when}.")
+    echo(f"Next issue: {plan.state(today)}.")
     unsent = unsent_chunks(project)
-    click.echo(f"Unsent chunks: {len(unsent)}")
+    echo(f"Unsent chunks: {len(unsent)}")
     for kind, label in KINDS.items():
         ids = [chunk.id for chunk in unsent if chunk.kind == kind]
         if ids:
-            click.echo(f"  {label}: {', '.join(ids)}")
+            echo(f"  {label}: {', '.join(ids)}")
     if (store_folder(project_dir) / DB_FILE).exists():
         with open_existing_store(project_dir) as store:
-            click.echo(f"Subscribers: {store.count(SUBSCRIBED)} subscribed "
-                       f"({store.count()} in the store).")
+            echo(f"Subscribers: {store.count(SUBSCRIBED)} subscribed "
+                 f"({store.count()} in the store).")
     else:
-        click.echo("Subscribers: no store yet (send.py subscribers import SOURCE).")
+        echo("Subscribers: no store yet (send.py subscribers import SOURCE).")

@@ -16,6 +16,7 @@ from ..subscribers.importer import import_imap, import_local
 from ..subscribers.report import describe, export_records, format_records
 from ..subscribers.store import check_file_not_in_git, open_existing_store, open_store
 from .base import NewsletterCommand
+from .terminal import echo, echo_csv, echo_json, echo_lines, escape
 
 
 @click.group()
@@ -44,24 +45,24 @@ def subscribers_import(project_dir: Path, source: str) -> None:
             summary = import_imap(store, source, config, password=password)
         else:
             summary = import_local(store, Path(source), config)
-    click.echo(f"Read {summary.read} message(s) from {redacted_url(source)}"
-               + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
-    click.echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
-               f"bouncing, {len(summary.not_understood)} not understood.")
+    echo(f"Read {summary.read} message(s) from {redacted_url(source)}"
+         + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
+    echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
+         f"bouncing, {len(summary.not_understood)} not understood.")
     extra = [(summary.resubscribed, "subscribed again"), (summary.auto_replies, "auto-replies "
              "ignored"), (summary.unchanged, "requests that changed nothing (older or repeated)"),
              (summary.suppressed, "requests from forgotten addresses ignored")]
     for count, what in extra:
         if count:
-            click.echo(f"{count} {what}.")
+            echo(f"{count} {what}.")
     if summary.not_understood:
-        click.echo("Not understood (look at these yourself):")
+        echo("Not understood (look at these yourself):")
         for where, subject, date, why in summary.not_understood:
-            click.echo(f"  {where}  {date}  {subject}" + (f"  ({why})" if why else ""))
+            echo(f"  {where}  {date}  {subject}" + (f"  ({why})" if why else ""))
     for address, flag in summary.flagged:
-        click.echo(f"Flagged: {address}: {flag}")
+        echo(f"Flagged: {address}: {flag}")
     for where, reason in summary.malformed:
-        click.echo(f"Skipped: {where}: {reason}", err=True)
+        echo(f"Skipped: {where}: {reason}", err=True)
 
 
 @subscribers.command("list", cls=NewsletterCommand)
@@ -71,7 +72,8 @@ def subscribers_import(project_dir: Path, source: str) -> None:
 def subscribers_list(project_dir: Path, output_format: str) -> None:
     """Everyone in the store, with their status and since when."""
     with open_existing_store(project_dir) as store:
-        click.echo(format_records(store.records(), output_format), nl=False)
+        text = format_records(store.records(), output_format, shown=escape)
+    {"json": echo_json, "csv": echo_csv}.get(output_format, echo_lines)(text)
 
 
 @subscribers.command("show", cls=NewsletterCommand)
@@ -81,7 +83,8 @@ def subscribers_show(project_dir: Path, email: str) -> None:
     """One subscriber: status, the proof of consent, every request read."""
     address = _address(email)
     with open_existing_store(project_dir) as store:
-        click.echo(describe(store, address), nl=False)
+        text = describe(store, address)
+    echo_lines(text)
 
 
 @subscribers.command("export", cls=NewsletterCommand)
@@ -92,8 +95,8 @@ def subscribers_export(project_dir: Path, file: Path) -> None:
     check_file_not_in_git(file, "export")
     with open_existing_store(project_dir) as store:
         count = export_records(store, file)
-    click.echo(f"Wrote {count} record(s) to {display_path(file)} (mode 0600). It names "
-               "subscribers: keep it on this machine.")
+    echo(f"Wrote {count} record(s) to {display_path(file)} (mode 0600). It names "
+         "subscribers: keep it on this machine.")
 
 
 @subscribers.command("forget", cls=NewsletterCommand)
@@ -113,8 +116,8 @@ def subscribers_forget(project_dir: Path, email: str) -> None:
             f"{address} is not in the store; nothing was erased, but a salted hash of it is "
             "kept so that mail not yet imported does not add it",
             "check the spelling; `send.py subscribers list` shows everyone")
-    click.echo(f"Forgot {address}: every record erased; only a salted hash is kept so that "
-               "re-importing old mail does not add it again.")
+    echo(f"Forgot {address}: every record erased; only a salted hash is kept so that "
+         "re-importing old mail does not add it again.")
 
 
 def _address(email: str) -> str:

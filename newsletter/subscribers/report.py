@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import NewsletterError
@@ -23,7 +24,10 @@ def _row(record: Record) -> dict[str, str]:
             "consent_subject": record.consent_subject or "", "flags": record.flags}
 
 
-def format_records(records: list[Record], output_format: str) -> str:
+def format_records(records: list[Record], output_format: str,
+                   shown: Callable[[str], str] = str) -> str:
+    """The records as a table, CSV or JSON; SHOWN turns each table cell into what the terminal
+    will show (the CLI's escaping), so the columns line up with what is seen."""
     rows = [_row(r) for r in records]
     if output_format == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
@@ -35,12 +39,13 @@ def format_records(records: list[Record], output_format: str) -> str:
         return buffer.getvalue()
     if not rows:
         return "The store is empty.\n"
-    shown = [(r["email"], r["name"], r["status"], r["since"][:10]) for r in rows]
+    cells = [tuple(map(shown, (r["email"], r["name"], r["status"], r["since"][:10])))
+             for r in rows]
     headers = ("email", "name", "status", "since")
-    widths = [max(len(h), *(len(row[i]) for row in shown)) for i, h in enumerate(headers)]
+    widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-              for row in shown]
+              for row in cells]
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
