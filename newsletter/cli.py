@@ -13,14 +13,16 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands.base import NewsletterGroup
 
 # name -> module under newsletter.commands, in the order `--help` lists them
 COMMANDS = {name: name for name in ("new", "status", "check", "build", "preview", "screenshot",
                                     "emit", "archive", "signup", "subscribers")}
 
 
-class LazyGroup(click.Group):
-    """A click group whose commands are imported when first used."""
+class LazyGroup(NewsletterGroup):
+    """A click group whose commands are imported when first used; `--project` naming no folder
+    is one `Error:` line, as every bad value (commands/base.py)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)

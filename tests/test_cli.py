@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from click.testing import CliRunner
 from conftest import REPO, chunk_file, issue_file, run_send_py
+
+from newsletter.cli import cli
 
 
 def test_build_without_an_issue_builds_the_latest_by_number(project):
@@ -130,3 +134,62 @@ def test_every_command_has_help(project):
         assert command is not None and command.help, f"{name} has no help text"
         result = project.run(name, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+# --- a bad option value is one Error line with a hint, exit 1 (commands/base.py) -------------
+
+def test_out_naming_a_file_is_one_error_line(project):
+    target = project.root / "newsletter.yaml"
+    result = project.run("build", "--out", str(target))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"Error: --out: directory '{target}' is a file (hint: give a folder, not a file; a "
+        "missing folder is created)"]
+
+
+def test_subscribers_naming_a_missing_file_or_a_folder_is_one_error_line(project):
+    missing, folder = project.root / "nope.csv", project.root / "content"
+    result = project.run("emit", "1", "--subscribers", str(missing))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"Error: --subscribers: file '{missing}' does not exist (hint: give the path of an "
+        "existing file, not a folder)"]
+    result = project.run("emit", "1", "--subscribers", str(folder))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: --subscribers: file '{folder}' is a directory (hint: give the path of an "
+        "existing file, not a folder)"]
+    assert not project.out.exists()
+
+
+def test_a_port_out_of_range_is_one_error_line(project):
+    result = project.run("preview", "--port", "99999")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: --port: 99999 is not in the range 0<=x<=65535 (hint: give a whole number from 0 "
+        "to 65535)"]
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("new", "--date", "2026-13-01"), "Error: --date: '2026-13-01' does not match the format "
+     "'%Y-%m-%d' (hint: write the date as YYYY-MM-DD)"),
+    (("emit", "1", "--mode", "fax"), "Error: --mode: 'fax' is not one of 'eml', 'bcc', 'mailto' "
+     "(hint: choose one of eml, bcc, mailto)"),
+    (("--project", "nowhere", "build"), "Error: --project: directory 'nowhere' does not exist "
+     "(hint: give an existing folder)"),
+])
+def test_every_command_and_the_group_word_bad_values_the_same_way(project, args, line):
+    result = CliRunner().invoke(cli, args if args[0] == "--project"
+                                else ["--project", str(project.root), *args])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [line]
+
+
+def test_a_real_usage_error_keeps_clicks_usage_text_and_exit_2(project):
+    unknown = project.run("build", "--bogus")
+    missing = project.run("emit")
+    for result in (unknown, missing):
+        assert result.exit_code == 2
+        assert result.stderr.startswith("Usage: ") and "Try '" in result.stderr
+    assert "Error: No such option '--bogus'" in unknown.stderr
+    assert "Error: Missing argument 'ISSUE'." in missing.stderr

@@ -93,6 +93,13 @@ def test_an_error_line_carrying_a_hostile_path_is_escaped(project):
     assert not RAW.search(result.stderr)
 
 
+def test_a_usage_error_keeps_clicks_text_with_the_argument_escaped(project):
+    result = project.run("build", "1", "x\x1b]0;pwned\x07")  # click shows it raw by itself
+    assert result.exit_code == 2 and result.stderr.startswith("Usage: ")
+    assert "Error: Got unexpected extra argument (x\\x1b]0;pwned\\x07)" in result.stderr
+    assert not RAW.search(result.stderr)
+
+
 def test_commands_print_only_through_the_terminal_module():
     """A new `click.echo` in a command would print outside text raw."""
     folder = REPO / "newsletter" / "commands"

@@ -15,11 +15,11 @@ from ..subscribers.imap import PASSWORD_VARIABLE, redacted_url
 from ..subscribers.importer import import_imap, import_local
 from ..subscribers.report import describe, export_records, format_records
 from ..subscribers.store import check_file_not_in_git, open_existing_store, open_store
-from .base import NewsletterCommand
+from .base import NewsletterCommand, NewsletterGroup
 from .terminal import echo, echo_csv, echo_json, echo_lines, escape
 
 
-@click.group()
+@click.group(cls=NewsletterGroup)
 def subscribers() -> None:
     """The subscriber list: import the signup mailbox, look, export, forget.
 
