@@ -128,3 +128,12 @@ def test_the_fast_path_agrees_with_email_validator_on_every_generated_address():
 ])
 def test_addresses_are_normalised_the_same_way_on_both_paths(raw, expected):
     assert normalise_address(raw) == expected
+
+
+@pytest.mark.parametrize("domain", ["example.com", "MÜNCHEN.de", "xn--mnchen-3ya.de"])
+def test_a_local_part_over_64_characters_is_refused_on_both_paths(domain):
+    """RFC 5321 4.5.3.1.1: 64 at most. email-validator lets 65 through unless strict."""
+    assert normalise_address("a" * 64 + "@" + domain).startswith("a" * 64 + "@")
+    with pytest.raises(Invalid, match=r"has 65 characters before the @, more than the 64 "
+                                      r"mail servers must accept \(RFC 5321\)"):
+        normalise_address("b" * 65 + "@" + domain)

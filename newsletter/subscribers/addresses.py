@@ -14,6 +14,7 @@ from ..fields import Invalid
 # letters/digits/hyphen labels (no hyphen at either end) and an alphabetic TLD.
 _PLAIN = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)"
                     r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63})")
+LOCAL_PART_MAX = 64  # RFC 5321 4.5.3.1.1
 _SPECIAL_USE = tuple(f".{name}" for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
 
 
@@ -33,9 +34,8 @@ def _plain(candidate: str) -> str | None:
     """The normalised address when it is plain, as email-validator would return it (25 µs
     an address there); None for anything it must look at."""
     match = _PLAIN.fullmatch(candidate)
-    # email-validator refuses over 254 in all; a local part over 64 it lets through
-    # unless strict: that is left to it.
-    if match is None or len(candidate) > 254 or len(match[1]) > 64:
+    # Over 254 in all, or over 64 before the @: _validated words the refusal.
+    if match is None or len(candidate) > 254 or len(match[1]) > LOCAL_PART_MAX:
         return None
     local, domain = match[1], match[2].lower()
     if "--" in domain or local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES or \
@@ -62,6 +62,11 @@ def _validated(candidate: str) -> str:
         raise Invalid(f"{_shown(candidate)} has non-ASCII letters before the @",
                       "mail apps cannot address it from a draft; ask for another address")
     local, domain = result.ascii_email.rsplit("@", 1)
+    if len(local) > LOCAL_PART_MAX:
+        # email-validator lets a longer one through unless strict (which refuses more).
+        raise Invalid(f"{_shown(candidate)} has {len(local)} characters before the @, more "
+                      f"than the {LOCAL_PART_MAX} mail servers must accept (RFC 5321)",
+                      "fix the typo or ask for a shorter address")
     return f"{local}@{domain.lower()}"
 
 
