@@ -9,7 +9,7 @@ from .checks.run import ChecksFailedError, quick_errors
 from .compose import find_issue
 from .mailto import unsubscribe_link
 from .message import Envelope, build_review_message, new_envelope
-from .output import write_all_atomic
+from .output import check_out_dir, write_all_atomic
 from .project import Project
 from .render import Renderer
 
@@ -31,6 +31,7 @@ def build_issue(project: Project, ref: str | None, out_dir: Path,
 
     Everything is rendered in memory first, so an error leaves nothing half-written.
     """
+    check_out_dir(out_dir)
     issue = find_issue(project.issues, ref)
     config = project.config
     rendered = Renderer(project.root, config).render(issue)

@@ -7,6 +7,7 @@ import ctypes
 import errno
 import functools
 import os
+import stat
 from pathlib import Path
 
 from .errors import OutputError, display_path
@@ -86,7 +87,7 @@ def write_pieces_atomic(folder: str, files: list[tuple[str, list[bytes]]]) -> No
     staged: list[tuple[str, str]] = []
     path = folder
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # the files are private: so is it
         for name, pieces in files:
             path = f"{folder}/{name}"
             tmp = _temporary(folder, name)
@@ -151,10 +152,62 @@ def _write_failed(exc: OSError, path: Path | str, staged: list[tuple[str, str]])
     for tmp, _ in staged:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    return output_error(exc, path)
+
+
+def output_error(exc: OSError, path: Path | str) -> OutputError:
+    """The OutputError for `exc`: the file it names (else `path`), its cause, and a hint
+    that fits that cause (a full disk is not fixed like a read-only one)."""
     where = display_path(exc.filename or path)
-    return OutputError(f"cannot write {where}: {exc.strerror}",
-                       "free some disk space or pick another --out folder, then run the "
-                       "same command again")
+    return OutputError(f"cannot write {where}: {exc.strerror or exc}", _hint(exc.errno))
+
+
+_HINTS = {
+    errno.ENOSPC: "free some disk space, then run the same command again",
+    errno.EDQUOT: "your disk quota is used up: free some space, then run the same command again",
+    errno.EACCES: "you may not write there: pick another --out folder or fix its permissions",
+    errno.EPERM: "you may not write there: pick another --out folder or fix its permissions",
+    errno.EROFS: "that disk is mounted read-only: pick another --out folder",
+    errno.ENOTDIR: "a part of that path is a file, not a folder: pick another --out folder",
+    errno.EEXIST: "a file is in the way of a folder there: pick another --out folder",
+    errno.EISDIR: "a folder is in the way of a file there: move it, or pick another --out folder",
+    errno.ENOENT: "no such folder, and none can be made there: pick another --out folder",
+    errno.ENODEV: "that place cannot hold files: pick an --out folder on a real disk",
+    errno.ENAMETOOLONG: "the path is too long: pick a shorter --out folder",
+}
+
+
+def _hint(code: int | None) -> str:
+    return _HINTS.get(code, "check the --out folder, then run the same command again")
+
+
+def check_out_dir(folder: Path) -> None:
+    """Refuse an output folder that is a file before anything is rendered or written."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{display_path(folder)} is a file, not a folder",
+                          "pass --out a folder (it is created if missing)")
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, created if missing, 0700 whatever the umask (it holds what names subscribers;
+    an existing one is narrowed too). Only the last part gets 0700, not the parents made."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def no_room(folder: Path) -> bool:
+    """True when `folder`'s disk is (nearly) full: SQLite reports a full disk while growing
+    its -shm file as a plain 'disk I/O error'."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        info = os.statvfs(probe)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 1 << 20
 
 
 def flush_to_disk(folder: Path) -> None:
