@@ -8,7 +8,10 @@ deletes their files first and forgets the rows after: those recipients are emitt
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from . import clock
 from .errors import OutputError, display_path
+from .output import no_room, output_error, private_folder
 from .sqlite_tx import immediate, use_wal
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -38,6 +42,28 @@ CREATE INDEX IF NOT EXISTS emitted_file ON emitted (file);
 """
 
 
+def _companions(path: Path) -> list[Path]:
+    return [path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def ledger_files(folder: Path) -> list[Path]:
+    """The ledger and the files SQLite keeps beside it."""
+    path = folder / LEDGER_FILE
+    return [path, *_companions(path)]
+
+
+def _open_failed(path: Path, exc: sqlite3.Error) -> OutputError:
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    # A full disk is SQLITE_FULL when a page cannot be written, but SQLITE_IOERR_SHMSIZE
+    # ("disk I/O error") when the -shm file cannot grow: then the free space tells.
+    if code == sqlite3.SQLITE_FULL or (code & 0xFF == sqlite3.SQLITE_IOERR
+                                       and no_room(path.parent)):
+        return OutputError(f"cannot open the ledger {display_path(path)}: the disk is full "
+                           f"({exc})", "free some disk space, then run the same command again")
+    return OutputError(f"cannot open the ledger {display_path(path)}: {exc}",
+                       "check the output folder is writable")
+
+
 @dataclass(frozen=True)
 class Entry:
     address_key: str
@@ -53,15 +79,26 @@ class Ledger:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / LEDGER_FILE
+        self.recorded = False  # begin() was called: this run's files may be on disk
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
+            # 0600 before SQLite writes a byte: it gives -wal and -shm the file's mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+            for path in (self.path, *_companions(self.path)):
+                with contextlib.suppress(FileNotFoundError):
+                    if stat.S_IMODE(path.stat().st_mode) != 0o600:
+                        os.chmod(path, 0o600)  # written by an older version, 0644
+        except OSError as exc:
+            raise output_error(exc, self.path) from None
+        try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             use_wal(self.db, 30)
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise OutputError(f"cannot open the ledger {display_path(self.path)}: {exc}",
-                              "check the output folder is writable") from None
+        except sqlite3.Error as exc:
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self.db.close()
+            raise _open_failed(self.path, exc) from None
         version = self.meta("schema")
         if version is None:
             self.set_meta("schema", str(SCHEMA_VERSION))
@@ -129,6 +166,7 @@ class Ledger:
     def begin(self, entries: list[Entry], run: str) -> None:
         """Record a batch as pending before its files are written."""
         at = clock.now().isoformat(timespec="seconds")
+        self.recorded = True
         with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
