@@ -118,12 +118,19 @@ def check_not_in_git(folder: Path) -> None:
                          f"{STORE_ENV} to a folder outside the repository")
 
 
-def check_file_not_in_git(path: Path, what: str) -> None:
-    """Refuse to write `path` (a file that names subscribers) where git would pick it up."""
+def check_file_not_in_git(path: Path, what: str, *, folder: bool = False) -> None:
+    """Refuse to write `path` (a file that names subscribers, or with `folder` a folder of
+    them: drafts, a ledger) where git tracks it or would pick it up. Outside a work tree,
+    or git-ignored, it is fine."""
     path = path.resolve()
-    ignored = _git(path.parent, "check-ignore", "-q", "--no-index", str(path))
-    if ignored == 1:
-        raise StoreError(f"{display_path(path)} is inside a git work tree and not ignored",
+    name = f"{path}/" if folder else str(path)
+    shown = display_path(path) + ("/" if folder else "")
+    if _git(path.parent, "ls-files", "--error-unmatch", name) == 0:
+        raise StoreError(f"{shown} is tracked by git",
+                         f"run: git rm -r --cached {shown}, and add it to .gitignore; "
+                         "it names subscribers and must never be committed")
+    if _git(path.parent, "check-ignore", "-q", "--no-index", name) == 1:
+        raise StoreError(f"{shown} is inside a git work tree and not ignored",
                          f"write the {what} outside the repository, or add it to .gitignore; "
                          "it names subscribers and must never be committed")
 
