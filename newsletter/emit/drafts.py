@@ -17,7 +17,7 @@ from ..ledger import Entry, Ledger
 from ..mailto import unsubscribe_link
 from ..message import MessageFactory, new_boundary, new_message_id
 from ..models import Subscriber
-from ..output import flush_to_disk, write_pieces_atomic
+from ..output import flush_to_disk, private_folder, write_pieces_atomic
 from ..render import RenderedIssue
 from ..subscribers.addresses import address_key
 
@@ -31,17 +31,16 @@ EML_BATCH = 500
 class DraftWriter:
     """Writes the drafts of one run; feed it subscribers who do not have the issue yet."""
 
-    def __init__(self, folder: Path, config: Config, rendered: RenderedIssue, mode: str,
-                 ledger: Ledger, batch_size: int, date: dt.datetime, run: str) -> None:
+    def __init__(self, folder: Path, config: Config, factory: MessageFactory, mode: str,
+                 ledger: Ledger, batch_size: int, run: str) -> None:
         self.folder = folder
-        self.outbox = str(folder / OUTBOX)  # a str: joined with each draft's name
+        self.outbox = str(private_folder(folder / OUTBOX))  # a str: joined with each name
         self.run = run
         self.config = config
         self.mode = mode
         self.ledger = ledger
         self.batch_size = batch_size
-        self.factory = MessageFactory(config, rendered, date=date, boundary=new_boundary(),
-                                      draft=True)
+        self.factory = factory
         self.generic_unsubscribe = unsubscribe_link(config)
         self.waiting: list[Subscriber] = []
         self.next_bcc = _next_bcc_number(ledger.files_done("bcc"))
@@ -94,6 +93,16 @@ class DraftWriter:
         self.ledger.finish(entries)
         self.files_written += len(files)
         self.emitted += len(subscribers)
+
+
+def draft_factory(config: Config, rendered: RenderedIssue, date: dt.datetime) -> MessageFactory:
+    """The drafts' shared parts, made before any file is: a subject or list id that cannot
+    go in a header stops the run with the output folder untouched."""
+    factory = MessageFactory(config, rendered, date=date, boundary=new_boundary(), draft=True)
+    sender = config.sender
+    factory.message_pieces(to=[(sender.name, sender.email)], message_id=new_message_id(config),
+                           unsubscribe_url=unsubscribe_link(config))
+    return factory
 
 
 def _entry(subscriber: Subscriber, mode: str, file: str, message_id: str) -> Entry:

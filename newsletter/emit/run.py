@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,15 +15,24 @@ from .. import clock
 from ..compose import find_issue
 from ..config import SITE_DIR
 from ..errors import NewsletterError, OutputError, Problem
-from ..ledger import Ledger
+from ..ledger import LEDGER_FILE, Ledger, ledger_files
 from ..message import now
 from ..models import Subscriber
-from ..output import flush_to_disk, remove_leftovers, unique_path
+from ..output import (
+    check_out_dir,
+    flush_to_disk,
+    output_error,
+    private_folder,
+    remove_leftovers,
+    unique_path,
+)
 from ..project import Project
 from ..render import RenderedIssue, Renderer
 from ..subscribers.addresses import address_key
+from ..subscribers.csvfile import Row
 from ..subscribers.lists import CsvList, StoreList
-from .drafts import OUTBOX, DraftWriter
+from ..subscribers.store import check_file_not_in_git
+from .drafts import OUTBOX, DraftWriter, draft_factory
 from .mailto_mode import MailtoWriter
 
 MODES = ("eml", "bcc", "mailto")
@@ -69,6 +79,11 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
     skipped (reported as `already`) unless `force`, which emits again to everyone
     in `recipients` (and to nobody else). `total` is told the number of rows up
     front and `progress` each row handled, for a progress bar.
+
+    Everything that can be checked is checked before the output folder is touched:
+    the issue, the drafts' headers, where they go (never where git would pick them up)
+    and the whole list (read twice, so a long list costs no memory). A run that fails
+    before recording anyone removes what it created.
     """
     if mode not in MODES:
         raise NewsletterError(f"unknown mode {mode!r}", f"use one of: {', '.join(MODES)}")
@@ -76,21 +91,28 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
     issue = find_issue(project.issues, ref)
     rendered = Renderer(project.root, project.config).render(issue)
+    factory = draft_factory(project.config, rendered, now()) if mode != "mailto" else None
+    check_out_dir(out_dir)
     folder = out_dir / issue.id
+    check_file_not_in_git(folder, "drafts and the ledger (--out DIR)", folder=True)
+    sender = address_key(project.config.sender.email)
+    rows, usable, refused = _survey(recipients, sender)
+    if not usable:
+        raise NothingEmittedError(refused, recipients.label)
     report = EmitReport(issue.id, mode, folder)
     if total:
-        total(recipients.count())
-    with _exclusive(folder), Ledger(folder) as ledger:
+        total(rows)
+    with _claim(folder) as claim, Ledger(folder) as ledger:
+        claim.ledger = ledger
         report.recovered = _recover(folder, ledger)
         _check_same_issue(ledger, rendered, force)
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
-        if mode == "mailto":
+        if factory is None:
             writer = MailtoWriter(folder, project.config, rendered, ledger, batch_size, run)
         else:
-            writer = DraftWriter(folder, project.config, rendered, mode, ledger, batch_size,
-                                 now(), run)
-        for chunk in _fresh_subscribers(recipients, ledger, report, progress, mover):
+            writer = DraftWriter(folder, project.config, factory, mode, ledger, batch_size, run)
+        for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover):
             writer.add(chunk)
         report.notes += _web_page_note(project, rendered)
         report.notes += writer.close()
@@ -98,9 +120,35 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         if mover is not None:
             report.notes += mover.notes()
             ledger.set_meta(FORCE_RUN, None)
-    if report.emitted == 0 and report.already == 0:
-        raise NothingEmittedError(report.skipped, recipients.label)
+        if report.emitted == 0 and report.already == 0:  # the list changed since the survey
+            raise NothingEmittedError(report.skipped, recipients.label)
     return report
+
+
+def _refusal(row: Row, sender: str, label: str) -> Problem | None:
+    """Why a row is not emitted to, or None: an invalid address, or the newsletter's own
+    (a bcc draft would have it in To and Bcc; the importer ignores mail from it too)."""
+    if row.subscriber is None:
+        return row.problem
+    if address_key(row.subscriber.email) == sender:
+        return Problem(label, row.line, "email", f"{row.subscriber.email} is the newsletter's "
+                       "own address (the sender); left out", "remove the row")
+    return None
+
+
+def _survey(recipients: RecipientList, sender: str) -> tuple[int, int, list[Problem]]:
+    """(rows, rows that can be emitted to, the refused rows' problems), reading the whole
+    list: a list that cannot be read stops the run before the first draft."""
+    rows = usable = 0
+    refused: list[Problem] = []
+    for row in recipients.rows():
+        rows += 1
+        problem = _refusal(row, sender, recipients.label)
+        if problem is None:
+            usable += 1
+        else:
+            refused.append(problem)
+    return rows, usable, refused
 
 
 FORCE_RUN = "force_run"  # set while a --force run is under way, so a rerun can finish it
@@ -150,7 +198,7 @@ class _Mover:
                     if self.target is None:
                         stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
                         self.target = unique_path(self.folder / f"replaced-{stamp}")
-                        self.target.mkdir()
+                        self.target.mkdir(mode=0o700)
                     path.rename(unique_path(self.target / path.name))
                     self.moved += 1
         if files:
@@ -162,7 +210,8 @@ class _Mover:
         return [f"--force: {self.moved} earlier file(s) moved to {self.target.name}/"]
 
 
-def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitReport,
+def _fresh_subscribers(recipients: RecipientList, sender: str, ledger: Ledger,
+                       report: EmitReport,
                        progress: Callable[[int], None] | None,
                        mover: _Mover | None) -> Iterator[list[Subscriber]]:
     """Chunks of valid, first-seen subscribers who do not have the issue yet."""
@@ -173,8 +222,9 @@ def _fresh_subscribers(recipients: RecipientList, ledger: Ledger, report: EmitRe
             progress(1)
         if row.warning is not None:
             report.cleaned.append(row.warning)
-        if row.subscriber is None:
-            report.skipped.append(row.problem)
+        problem = _refusal(row, sender, recipients.label)
+        if problem is not None:
+            report.skipped.append(problem)
             continue
         digest = hashlib.blake2b(address_key(row.subscriber.email).encode(), digest_size=8).digest()
         if digest in seen:
@@ -237,19 +287,65 @@ def _with_companions(path: Path) -> list[Path]:
     return [path, path.with_suffix(".html")] if path.suffix == ".txt" else [path]
 
 
+@dataclass
+class _Claim:
+    ledger: Ledger | None = None
+
+
 @contextlib.contextmanager
-def _exclusive(folder: Path):
-    """One emit per issue folder at a time: a second one would race on the ledger and files."""
+def _claim(folder: Path) -> Iterator[_Claim]:
+    """One emit per issue folder at a time (a second one would race on the ledger and
+    files), in a private folder. If the run fails before the ledger records anyone, what
+    it created (folders, lock, ledger) is removed again, under the lock: the folder is
+    left as it was found."""
+    made = _missing(folder)
+    lock = folder / ".emit.lock"
+    new_lock = not lock.exists()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = (folder / ".emit.lock").open("w")
+        private_folder(folder)
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise OutputError(f"cannot write in {folder}: {exc.strerror}",
-                          "check the folder, or pass --out DIR") from None
-    with handle:
+        _remove_folders(made)
+        raise output_error(exc, folder) from None
+    with os.fdopen(fd, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputError(f"another emit of this issue is running in {folder}",
                               "wait for it to finish, then run again") from None
-        yield
+        os.fchmod(fd, 0o600)  # a lock left by an older version may be 0644
+        new_ledger = not (folder / LEDGER_FILE).exists()
+        new_outbox = not (folder / OUTBOX).exists()
+        claim = _Claim()
+        try:
+            yield claim
+        except BaseException:
+            if claim.ledger is None or not claim.ledger.recorded:
+                if new_ledger:
+                    for path in ledger_files(folder):
+                        with contextlib.suppress(FileNotFoundError):
+                            path.unlink()
+                if new_outbox:
+                    _remove_folders([folder / OUTBOX])
+                if new_lock:
+                    lock.unlink()
+                _remove_folders(made)
+            raise
+
+
+def _missing(folder: Path) -> list[Path]:
+    """`folder` and its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove these folders (deepest first) while they are empty."""
+    for path in folders:
+        try:
+            path.rmdir()
+        except OSError:
+            return

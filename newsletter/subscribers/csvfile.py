@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NewsletterError, Problem
+from ..errors import NewsletterError, Problem, display_path
 from ..fields import Invalid
 from ..headers import clean_display_name
 from ..models import Subscriber
@@ -32,22 +33,16 @@ class Row:
     warning: Problem | None = None  # the row is used, but something in it was changed
 
 
-def count_rows(path: Path) -> int:
-    """Rows after the header, for a progress bar; cheap compared to reading them."""
-    with _open(path) as handle:
-        try:
-            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-        except (csv.Error, UnicodeDecodeError):
-            return 0  # read_csv reports what is wrong, row by row
-
-
 def read_csv(path: Path) -> Iterator[Row]:
     """Every data row of the CSV, with invalid addresses reported as problems, not raised."""
     with _open(path) as handle:
         reader = csv.reader(handle)
         try:
             header = [column.strip().lower() for column in next(reader, [])]
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            raise SubscriberSourceError(f"{path}:{_line_of_first_bad_byte(path)}: is not UTF-8 "
+                                        "text", "save the list as UTF-8 CSV") from None
+        except csv.Error as exc:
             raise SubscriberSourceError(f"{path}: cannot be read as CSV: {exc}",
                                         "save it as comma-separated UTF-8 text") from None
         if "email" not in header:
@@ -63,8 +58,9 @@ def read_csv(path: Path) -> Iterator[Row]:
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise SubscriberSourceError(f"{path}:{reader.line_num + 1}: is not UTF-8 text",
-                                            "save the list as UTF-8 CSV") from None
+                # The decoder reads ahead: the row being read is not where the byte is.
+                raise SubscriberSourceError(f"{path}:{_line_of_first_bad_byte(path)}: is not "
+                                            "UTF-8 text", "save the list as UTF-8 CSV") from None
             except csv.Error as exc:
                 yield Row(line, None, Problem(path, line, "email",
                                                          f"row cannot be read: {exc}",
@@ -86,8 +82,39 @@ def read_csv(path: Path) -> Iterator[Row]:
 
 
 def _open(path: Path):
+    if path.is_dir():
+        raise SubscriberSourceError(f"{display_path(path)} is a folder, not a CSV file",
+                                    "give --subscribers the list's file, e.g. subscribers.csv")
     try:
         return path.open(encoding="utf-8-sig", newline="", errors="strict")
-    except OSError as exc:
-        raise SubscriberSourceError(f"{path}: cannot be read: {exc.strerror}",
+    except FileNotFoundError:
+        raise SubscriberSourceError(f"{display_path(path)}: no such file",
                                     "check the path given to --subscribers") from None
+    except OSError as exc:
+        raise SubscriberSourceError(f"{display_path(path)}: cannot be read: {exc.strerror}",
+                                    "check the path given to --subscribers") from None
+
+
+def _line_of_first_bad_byte(path: Path) -> int:
+    """The line of the first byte that is not UTF-8, counted as an editor counts lines
+    (a line ends at LF, CRLF or a lone CR; a quoted field's line breaks count too)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, last_was_cr = 1, False
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+                before = chunk
+            except UnicodeDecodeError as exc:
+                held = len(exc.object) - len(chunk)  # bytes kept from the last chunk
+                before = chunk[:max(exc.start - held, 0)]
+                return line + _line_breaks(before, last_was_cr)
+            line += _line_breaks(before, last_was_cr)
+            last_was_cr = before.endswith(b"\r")
+    return line
+
+
+def _line_breaks(data: bytes, after_cr: bool) -> int:
+    """Line ends in `data`; `after_cr`: the data before it ended in CR (CR LF is one end)."""
+    count = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return count - 1 if after_cr and data.startswith(b"\n") else count

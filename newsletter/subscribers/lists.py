@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import display_path
-from .csvfile import Row, count_rows, read_csv
-from .store import SUBSCRIBED, SubscriberStore
+from ..errors import Problem, display_path
+from ..fields import Invalid
+from ..models import Subscriber
+from .addresses import normalise_address
+from .csvfile import Row, read_csv
+from .store import SubscriberStore
 
 
 @dataclass(frozen=True)
@@ -20,9 +23,6 @@ class CsvList:
     @property
     def label(self) -> str:
         return display_path(self.path)
-
-    def count(self) -> int:
-        return count_rows(self.path)
 
     def rows(self) -> Iterator[Row]:
         return read_csv(self.path)
@@ -38,9 +38,16 @@ class StoreList:
     def label(self) -> str:
         return "the subscriber store"
 
-    def count(self) -> int:
-        return self.store.count(SUBSCRIBED)
-
     def rows(self) -> Iterator[Row]:
         for number, subscriber in enumerate(self.store.active(), 1):
-            yield Row(number, subscriber)
+            yield self._checked(number, subscriber)
+
+    def _checked(self, number: int, subscriber: Subscriber) -> Row:
+        """An address stored before a rule was added (a local part over 64) is checked
+        again, and refused the way a CSV row would be."""
+        try:
+            normalise_address(subscriber.email)
+        except Invalid as exc:
+            hint = "`send.py subscribers forget ADDRESS` removes it from the store"
+            return Row(number, None, Problem(self.label, None, "email", exc.message, hint))
+        return Row(number, subscriber)
