@@ -19,13 +19,17 @@ def input_files(folder: Path, suffix: str, what: str, problems: list[Problem]) -
 
     Hidden files (editor locks and backups such as '.#x.md' or '.~lock x.yaml')
     are skipped; a file with a near-miss ending or a bad name is a problem, not
-    silently left out.
+    silently left out. `folder` is a folder of the project (its parent): a link
+    out of the project, the folder's or a file's, is a problem and is not read.
     """
-    if not folder.is_dir():
+    root = folder.parent
+    if link_out_of_project(folder, root, problems) or not folder.is_dir():
         return []
     found = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not (path.is_file() or path.is_symlink()):
+            continue
+        if link_out_of_project(path, root, problems):
             continue
         if path.suffix.lower() != suffix:
             if path.suffix.lower() in _NEAR_MISSES:
@@ -41,6 +45,38 @@ def input_files(folder: Path, suffix: str, what: str, problems: list[Problem]) -
             continue
         found.append(path)
     return found
+
+
+def link_out_of_project(path: Path, root: Path, problems: list[Problem] | None = None) -> bool:
+    """Whether following the links in `path` (a path under `root`) leaves the project.
+
+    Links inside the project are followed: a chunk may be a link to another folder
+    of it. A link out of it is refused, never followed: whatever it points at (a
+    private note, another project's templates) would be mailed to every subscriber,
+    and nothing in the project would show it. The problem names the link itself,
+    the first part of `path` that leads out (a linked content/ rather than each file).
+    """
+    base = root.resolve()
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if not current.is_symlink():
+            continue
+        try:
+            target = current.resolve()
+        except (OSError, RuntimeError):  # a loop of links: read_source says it can't be read
+            return False
+        if not target.is_relative_to(base):
+            if problems is not None:
+                problems.append(outside_problem(current, target))
+            return True
+    return False
+
+
+def outside_problem(link: Path, target: Path) -> Problem:
+    return Problem(link, None, None, f"is a link to {target}, outside the project; a link "
+                   "out of the project is not followed, so nothing from elsewhere is mailed",
+                   "copy what it points at into the project")
 
 
 def read_source(path: Path, problems: list[Problem]) -> str | None:

@@ -8,6 +8,7 @@ import hashlib
 import html as html_lib
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +17,8 @@ import jinja2
 from mjml import mjml2html
 
 from .config import Config
-from .errors import RenderError, display_path
+from .errors import NewsletterError, Problem, RenderError, ValidationError, display_path
+from .inputs import link_out_of_project
 from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, underline, wrap
 from .models import Issue
 
@@ -59,7 +61,7 @@ class Renderer:
     def __init__(self, root: Path, config: Config) -> None:
         self.config = config
         self.folder = root / TEMPLATES_DIR
-        loader = jinja2.FileSystemLoader(self.folder)
+        loader = _ProjectTemplates(root, self.folder)
         # The MJML templates produce markup: every value is escaped unless marked safe.
         self.html_env = _environment(root, "html", loader, autoescape=True)
         # The text templates produce plain text, where HTML escaping would show as '&amp;'.
@@ -111,6 +113,8 @@ class Renderer:
         except UnicodeDecodeError:
             raise RenderError(f"{where}: a template is not UTF-8 text",
                               "save the templates as UTF-8") from None
+        except NewsletterError:  # a template reached through a link out of the project
+            raise
         except Exception as exc:  # any error raised inside a template is the template's to fix
             raise RenderError(f"{_template_place(exc, where)}: {type(exc).__name__}: {exc}",
                               "fix the expression on that line of the template") from None
@@ -162,6 +166,24 @@ def escape_for_mrml(mjml_source: str) -> str:
     escaped = _START_TAG.sub(lambda tag: _QUOTED_VALUE.sub(value, tag.group(0)), mjml_source)
     return _MJ_TITLE.sub(lambda title: title.group(1) + references(title.group(2))
                          + title.group(3), escaped)
+
+
+class _ProjectTemplates(jinja2.FileSystemLoader):
+    """The project's templates/, where a template reached through a link out of the
+    project (templates/ itself, a partials folder, a file) is an input error: a
+    FileSystemLoader would follow it, and what it points at would be mailed."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        super().__init__(folder)
+        self.root, self.folder = root, folder
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))
+        problems: list[Problem] = []
+        if link_out_of_project(path, self.root, problems):
+            raise ValidationError(problems)
+        return super().get_source(environment, template)
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
