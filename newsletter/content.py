@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
 
 from . import fields as f
 from .errors import Problem
@@ -98,6 +101,76 @@ def _alt_text(value: object) -> str:
         raise Invalid(f"{value!r} does not describe the image",
                       "say what the image shows, as you would to someone who cannot see it")
     return value
+
+
+# The schemes markdown-it refuses to link (it leaves '[z](javascript:...)' as text, which
+# then reaches both parts as written): scripts, and data or files a mail app will not open.
+_REFUSED_SCHEMES = ("javascript", "vbscript", "data", "file")
+
+
+def link_problems(source: str, path: Path, first_line: int, field: str,
+                  include: str = "all") -> list[Problem]:
+    """Every link in Markdown `source` that is not to a valid https:// page or a mailto:
+    address, on its line (`first_line` is the file's line of the source's first line).
+
+    `include` is "linked" for the links markdown-it renders as links, "refused" for
+    those it leaves as text (see _REFUSED_SCHEMES), or "all".
+    """
+    problems = []
+    for href, offset in _every_link(source):
+        scheme = urlsplit(href).scheme.lower() if ":" in href else ""
+        refused = scheme in _REFUSED_SCHEMES
+        if scheme == "mailto" or (include == "linked" and refused) \
+                or (include == "refused" and not refused):
+            continue
+        shown = href if len(href) <= 80 else href[:77] + "..."
+        if scheme == "https":
+            try:
+                f.https_url(href)
+                continue
+            except Invalid as exc:
+                message, hint = f"links to {shown!r}, which {exc.message}", exc.hint
+        elif refused:
+            message = f"links to {shown!r}, a {scheme}: link"
+            hint = ("link to a full https:// address: mail apps refuse script and data links, "
+                    "and this one would show as its text")
+        else:
+            message = f"links to {shown!r}"
+            hint = "link to a full https:// address or a mailto: address"
+        problems.append(Problem(path, first_line + offset, field, message, hint))
+    return problems
+
+
+def body_link_problems(chunk: Chunk) -> list[Problem]:
+    """link_problems of a chunk's body, on the lines of its file."""
+    try:
+        source = chunk.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    _, body, body_line = _split_front_matter(source)
+    return link_problems(body, chunk.path, body_line, "body")
+
+
+@lru_cache(maxsize=1)
+def _link_finder() -> MarkdownIt:
+    # As markup.py parses, but taking every link target: markdown-it leaves a javascript:
+    # or data: link as text, and that text would reach the email as it was written.
+    md = MarkdownIt("commonmark", {"html": False}).disable("image")
+    md.validateLink = lambda url: True
+    return md
+
+
+def _every_link(source: str) -> list[tuple[str, int]]:
+    """(href, 0-based line) of every Markdown link in `source`, refused ones included."""
+    links = []
+    for block in _link_finder().parse(source):
+        line = block.map[0] if block.map else 0
+        for token in block.children or []:
+            if token.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif token.type == "link_open":
+                links.append((str(token.attrGet("href") or ""), line))
+    return links
 
 
 def _split_front_matter(source: str) -> tuple[str | None, str, int]:

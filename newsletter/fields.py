@@ -139,6 +139,43 @@ def text(max_length: int | None = None, multiline: bool = False) -> Callable[[An
     return convert
 
 
+# Characters that change what a reader sees without being seen: direction controls (a
+# subject "\u202egnp.exe" reads "exe.png") and invisible ones. Joiners (U+200C, U+200D)
+# are left alone: scripts and emoji need them. Refused in every value that becomes a
+# header or an inbox line, so headers.py's own guard never fires for validated input.
+_HIDDEN = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                     "\u2066-\u2069\ufeff]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def char_name(char: str) -> str:
+    """'U+202E RIGHT-TO-LEFT OVERRIDE': a character an editor cannot see, named."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def _hidden_character(char: str, position: int) -> Invalid:
+    what = ("a direction control: the text after it is shown in another order than it is "
+            "written" if _BIDI.match(char) else "an invisible character")
+    return Invalid(f"contains {char_name(char)} at character {position}, {what}",
+                   "delete it: it is invisible in most editors, so retype the text around "
+                   "it if unsure")
+
+
+def inbox_text(max_length: int | None = None) -> Callable[[Any], str]:
+    """One line an inbox list shows (a subject, a preheader, a sender name): nothing hidden."""
+    base = text(max_length)
+
+    def convert(value: Any) -> str:
+        value = base(value)
+        hidden = _HIDDEN.search(value)
+        if hidden:
+            raise _hidden_character(hidden.group(0), hidden.start() + 1)
+        return value
+
+    return convert
+
+
 def header_text(max_length: int | None = None, phrase: bool = False) -> Callable[[Any], str]:
     """Text that ends up in a mail header: one line, and nothing a mail reader would decode.
 
@@ -146,7 +183,7 @@ def header_text(max_length: int | None = None, phrase: bool = False) -> Callable
     it as an escape. With `phrase`, the text stands before an <address> (List-Id),
     so the characters that would start another address or a comment are refused.
     """
-    base = text(max_length)
+    base = inbox_text(max_length)
 
     def convert(value: Any) -> str:
         value = base(value)
@@ -163,8 +200,28 @@ def header_text(max_length: int | None = None, phrase: bool = False) -> Callable
     return convert
 
 
+# Hosts whose links hide where they go (and read as spam): refused in every URL field
+# and Markdown link; `check` also reports them in links a template adds.
+SHORTENERS = {"bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd",
+              "rebrand.ly", "lnkd.in", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "t.ly",
+              "s.id", "v.gd", "bl.ink", "short.io", "soo.gd", "clck.ru", "trib.al", "dlvr.it"}
+# What RFC 3986 allows in a URL as written; outside ASCII, only visible text is allowed.
+_URL_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                       "-._~:/?#[]@!$&'()*+,;=%")
+
+
 def https_url(value: Any) -> str:
+    """An absolute https:// address; the one URL type of every input file.
+
+    A character a link cannot carry as written is refused, never repaired: the text
+    part shows the URL as <URL>, and a space, a bracket or an invisible character
+    pasted with it would break the link or hide where it goes.
+    """
     value = text()(value)
+    for position, char in enumerate(value, 1):
+        if char not in _URL_ASCII and (char.isascii()
+                                       or unicodedata.category(char)[0] in "CZ"):
+            raise _url_character(char, position)
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -174,9 +231,30 @@ def https_url(value: Any) -> str:
     if parts.scheme != "https" or not host:
         raise Invalid(f"must be an absolute https:// address, got {value!r}",
                       "use the full address, starting with https://")
-    if any(c.isspace() for c in value):
-        raise Invalid("contains a space", "percent-encode spaces as %20")
+    if host.removeprefix("www.") in SHORTENERS:
+        raise Invalid(f"goes through the URL shortener {host}",
+                      "link to the page itself: shorteners hide where a link goes and look "
+                      "like spam")
     return value
+
+
+def _url_character(char: str, position: int) -> Invalid:
+    where = f"at character {position}"
+    if char == " ":
+        return Invalid(f"contains a space {where}", "percent-encode spaces as %20")
+    if not char.isascii():
+        return Invalid(f"contains {char_name(char)} {where}, which a link cannot carry",
+                       "delete it: it came with a pasted address and is invisible in most "
+                       "editors; or type the address again")
+    if char in "<>":
+        return Invalid(f"contains {char!r} {where}",
+                       "write the bare address, without angle brackets")
+    encoded = f"%{ord(char):02X}"
+    if char in "{}":
+        return Invalid(f"contains {char!r} {where}",
+                       f"write the real address in place of the placeholder; a {char!r} that "
+                       f"belongs there is written {encoded}")
+    return Invalid(f"contains {char!r} {where}", f"percent-encode it as {encoded}")
 
 
 def iso_date(value: Any) -> dt.date:

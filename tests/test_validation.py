@@ -822,3 +822,158 @@ def test_an_unsubscribe_body_too_long_for_a_header_is_reported_in_the_config(pro
 def test_a_superscript_digit_is_not_an_issue_number(project):
     assert rejected(project, "²") == [
         "no issue '²' (hint: name one by number or id: 1 (001-first))"]
+
+
+# --- hostile characters in URLs and in what an inbox shows (issue 11) -----------------------
+
+URL_HINT_INVISIBLE = ("delete it: it came with a pasted address and is invisible in most "
+                      "editors; or type the address again")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    pytest.param("https://mindshape.io/a b", "contains a space at character 23 (hint: "
+                 "percent-encode spaces as %20)", id="space"),
+    pytest.param("https://mindshape.io/<x>", "contains '<' at character 22 (hint: write the "
+                 "bare address, without angle brackets)", id="angle-bracket"),
+    pytest.param("<https://mindshape.io/x>", "contains '<' at character 1 (hint: write the "
+                 "bare address, without angle brackets)", id="autolink-brackets"),
+    pytest.param("https://mindshape.io/{slug}", "contains '{' at character 22 (hint: write the "
+                 "real address in place of the placeholder; a '{' that belongs there is "
+                 "written %7B)", id="placeholder"),
+    pytest.param("https://mindshape.io/a}", "contains '}' at character 23 (hint: write the "
+                 "real address in place of the placeholder; a '}' that belongs there is "
+                 "written %7D)", id="closing-brace"),
+    pytest.param("https://mindshape.io/a|b", "contains '|' at character 23 (hint: "
+                 "percent-encode it as %7C)", id="pipe"),
+    pytest.param("https://mindshape.io/a\\u200b", "contains U+200B ZERO WIDTH SPACE at "
+                 f"character 23, which a link cannot carry (hint: {URL_HINT_INVISIBLE})",
+                 id="zero-width-space"),
+    pytest.param("https://mindshape.io/\\u202ea", "contains U+202E RIGHT-TO-LEFT OVERRIDE at "
+                 f"character 22, which a link cannot carry (hint: {URL_HINT_INVISIBLE})",
+                 id="bidi-override"),
+    pytest.param("https://mindshape.io/a\\u2066", "contains U+2066 LEFT-TO-RIGHT ISOLATE at "
+                 f"character 23, which a link cannot carry (hint: {URL_HINT_INVISIBLE})",
+                 id="bidi-isolate"),
+    pytest.param("https://mindshape.io/a\\ufeff", "contains U+FEFF ZERO WIDTH NO-BREAK SPACE at "
+                 f"character 23, which a link cannot carry (hint: {URL_HINT_INVISIBLE})",
+                 id="byte-order-mark"),
+    pytest.param("https://mindshape.io/a\\u00a0b", "contains U+00A0 NO-BREAK SPACE at "
+                 f"character 23, which a link cannot carry (hint: {URL_HINT_INVISIBLE})",
+                 id="no-break-space"),
+])
+def test_a_chunk_url_with_a_character_a_link_cannot_carry_is_refused(project, url, expected):
+    """The text part shows the URL as <URL>: these broke the brackets or hid in the link."""
+    project.write("content/x.md", x_chunk("url: https://mindshape.io/x", f'url: "{url}"'))
+    assert rejected(project) == [f"content/x.md:5: url: {expected}"]
+
+
+def test_a_url_with_letters_beyond_ascii_is_accepted(project):
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "url: https://mindshape.io/alpha", "url: https://mindshape.io/café-ü"))
+    result = project.run("build")
+    assert result.exit_code == 0, result.stderr
+    assert "<https://mindshape.io/café-ü>" in (project.out / "001-first" / "email.txt").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize(("where", "pattern", "replacement", "field"), [
+    pytest.param("content/x.md", None, None, "image.src", id="image-src"),
+    pytest.param("newsletter.yaml", r"^site_url: .*$", 'site_url: "https://mindshape.io/\\u200b"',
+                 "site_url", id="site-url"),
+    pytest.param("newsletter.yaml", r"^archive_url: .*$",
+                 'archive_url: "https://mindshape.io/\\u200bnewsletter/"', "archive_url",
+                 id="archive-url"),
+    pytest.param("newsletter.yaml", r"^    url: https://findahelpline.com$",
+                 '    url: "https://findahelpline.com/\\u200b"', "footer.helpline_directory.url",
+                 id="helpline-url"),
+])
+def test_every_url_field_refuses_an_invisible_character(project, where, pattern, replacement,
+                                                        field):
+    """One URL type for chunks, images and the config, not copies that drift apart."""
+    if pattern is None:
+        project.write("content/x.md", x_chunk(
+            extra='image:\n  src: "https://mindshape.io/a\\u200b.png"\n  alt: A calm lake\n'))
+        line = 10
+    else:
+        line = edit_config(project, pattern, replacement)
+    problems = rejected(project)
+    assert any(p.startswith(f"{where}:{line}: {field}: contains U+200B ZERO WIDTH SPACE at "
+                            "character ") for p in problems), problems
+
+
+def test_a_shortener_as_a_chunk_url_is_refused_on_its_line(project):
+    project.write("content/x.md", x_chunk("url: https://mindshape.io/x",
+                                          "url: https://www.bit.ly/x"))
+    assert rejected(project) == [
+        "content/x.md:5: url: goes through the URL shortener www.bit.ly (hint: link to the page "
+        "itself: shorteners hide where a link goes and look like spam)"]
+
+
+HIDDEN_HINT = "delete it: it is invisible in most editors, so retype the text around it if unsure"
+BIDI = "a direction control: the text after it is shown in another order than it is written"
+
+
+@pytest.mark.parametrize(("escaped", "expected"), [
+    pytest.param("\\u202egnp.exe", f"contains U+202E RIGHT-TO-LEFT OVERRIDE at character 1, {BIDI}",
+                 id="right-to-left-override"),
+    pytest.param("Hello \\u200fthere", f"contains U+200F RIGHT-TO-LEFT MARK at character 7, {BIDI}",
+                 id="right-to-left-mark"),
+    pytest.param("Hi \\u2067there", f"contains U+2067 RIGHT-TO-LEFT ISOLATE at character 4, {BIDI}",
+                 id="isolate"),
+    pytest.param("\\ufeffHello", "contains U+FEFF ZERO WIDTH NO-BREAK SPACE at character 1, an "
+                 "invisible character", id="byte-order-mark"),
+    pytest.param("Free\\u200bmoney", "contains U+200B ZERO WIDTH SPACE at character 5, an "
+                 "invisible character", id="zero-width-space"),
+])
+@pytest.mark.parametrize(("key", "line"), [("subject", 3), ("preheader", 4)])
+def test_a_hidden_character_in_the_subject_or_preheader_is_named_on_its_line(
+        project, escaped, expected, key, line):
+    """It used to reach the header writer at render time: no file, no line, 'line break'."""
+    text = re.sub(rf"^{key}: .*$", lambda _: f'{key}: "{escaped}"', issue_file(), count=1,
+                  flags=re.M)
+    project.write(ISSUE, text)
+    assert rejected(project) == [f"{ISSUE}:{line}: {key}: {expected} (hint: {HIDDEN_HINT})"]
+
+
+def test_joiners_that_scripts_and_emoji_need_are_accepted_in_a_subject(project):
+    project.write(ISSUE, issue_file(subject="Notes from the team \U0001F469\u200d\U0001F4BB"))
+    assert project.run("build").exit_code == 0
+
+
+@pytest.mark.parametrize(("pattern", "replacement", "field"), [
+    (r"^name: Mindshape$", 'name: "Mind\\u202eshape"', "name"),
+    (r"^  name: Mindshape$", '  name: "Mind\\u202eshape"', "sender.name"),
+    (r"^  name: Mindshape newsletter$", '  name: "Mindshape\\u202e newsletter"', "list_id.name"),
+    (r"^  subscribe_subject: .*$", '  subscribe_subject: "Subscribe\\u202e"',
+     "signup.subscribe_subject"),
+    (r"^  unsubscribe_subject: .*$", '  unsubscribe_subject: "Unsubscribe\\ufeff"',
+     "signup.unsubscribe_subject"),
+])
+def test_config_text_that_becomes_a_header_refuses_hidden_characters(project, pattern,
+                                                                      replacement, field):
+    line = edit_config(project, pattern, replacement)
+    [problem] = rejected(project)
+    assert re.fullmatch(rf"newsletter\.yaml:{line}: {re.escape(field)}: contains "
+                        r"U\+(202E RIGHT-TO-LEFT OVERRIDE|FEFF ZERO WIDTH NO-BREAK SPACE) at "
+                        r"character \d+, .+ \(hint: delete it: .+\)", problem), problem
+
+
+def test_header_text_refuses_every_character_the_header_writer_refuses():
+    """headers.py's guard is the last defence: validated input must never reach it."""
+    from newsletter import fields, headers
+
+    unsafe = [chr(code) for code in range(0x110000) if headers._UNSAFE_CHARS.match(chr(code))]
+    assert len(unsafe) > 60
+    for convert in (fields.header_text(200), fields.inbox_text(200)):
+        for char in unsafe:
+            with pytest.raises(fields.Invalid):
+                convert(f"Hello {char}there")
+
+
+def test_a_bad_link_in_the_intro_is_refused_on_its_own_line_of_a_paragraph(project):
+    project.write(ISSUE, issue_file().replace(
+        "  Hello from the editors.", "  Hello.\n\n  One line,\n  then [this](https://bit.ly/x)."))
+    assert rejected(project) == [
+        f"{ISSUE}:9: intro: links to 'https://bit.ly/x', which goes through the URL shortener "
+        "bit.ly (hint: link to the page itself: shorteners hide where a link goes and look like "
+        "spam)"]
