@@ -40,14 +40,95 @@ def test_invalid_input_files_are_errors_with_file_and_line(project):
                                                         lines[0])
 
 
-@pytest.mark.parametrize(("summary_link", "message"), [
-    ("[x](javascript:alert(1))", None),  # Markdown drops it: nothing reaches the email
+@pytest.mark.parametrize(("link", "href", "scheme"), [
+    ("[x](javascript:alert(1))", "javascript:alert(1)", "javascript"),
+    ("[x](JavaScript:alert(1))", "JavaScript:alert(1)", "javascript"),
+    ("[x](vbscript:msgbox(1))", "vbscript:msgbox(1)", "vbscript"),
+    ("[x](data:text/html,hi)", "data:text/html,hi", "data"),
+    ("<javascript:alert(1)>", "javascript:alert(1)", "javascript"),
 ])
-def test_markdown_cannot_smuggle_a_script_link(project, summary_link, message):
+def test_a_script_link_in_the_intro_or_a_body_is_an_error_on_its_line(project, link, href,
+                                                                       scheme):
+    """markdown-it leaves such a link as text, which reached both parts as written."""
     project.write("digests/001-first.yaml", issue_file().replace(
-        "  Hello from the editors.", f"  Hello {summary_link}."))
-    _, lines = findings(project)
-    assert rule_lines(lines, "javascript") == []
+        "  Hello from the editors.", f"  Hello from the editors.\n\n  See {link}."))
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "Body of alpha.", f"Body of alpha,\nand then {link}."))
+    code, lines = findings(project)
+    assert code == 1
+    shown = re.escape(href)
+    assert rule_lines(lines, rf"^error: .*001-first\.yaml:8: intro: links to '{shown}', a "
+                             rf"{scheme}: link \(hint: link to a full https:// address"), lines
+    assert rule_lines(lines, rf"^error: .*alpha\.md:11: body: links to '{shown}', a "
+                             rf"{scheme}: link \(hint: "), lines
+
+
+def test_an_ordinary_link_in_the_intro_or_a_body_is_no_finding(project):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  Hello from the editors.", "  See [this](https://mindshape.io/a) or "
+                                     "[write](mailto:team@mindshape.io)."))
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "Body of alpha.", "See [this](https://mindshape.io/a)."))
+    code, lines = findings(project)
+    assert code == 0, lines
+    assert rule_lines(lines, "links to") == []
+
+
+@pytest.mark.parametrize(("link", "expected"), [
+    ("[z](http://mindshape.io/a)", "links to 'http://mindshape.io/a' (hint: link to a full "
+                                   "https:// address or a mailto: address)"),
+    ("[z](/relative)", "links to '/relative' (hint: "),
+    ("[z](https://bit.ly/x)", "links to 'https://bit.ly/x', which goes through the URL "
+                              "shortener bit.ly (hint: "),
+])
+def test_a_bad_link_in_a_chunk_body_is_an_error_on_its_line(project, link, expected):
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "Body of alpha.", f"First line,\nsecond line,\nand {link}."))
+    code, lines = findings(project)
+    assert code == 1
+    assert rule_lines(lines, rf"^error: .*alpha\.md:12: body: {re.escape(expected)}"), lines
+
+
+def test_a_script_link_in_the_intro_is_left_as_text_by_build_and_refused_by_check(project):
+    project.write("digests/001-first.yaml", issue_file().replace(
+        "  Hello from the editors.", "  Hello [z](javascript:alert(1))."))
+    assert project.run("build").exit_code == 0  # markdown-it makes no link of it
+    assert 'href="javascript' not in (project.out / "001-first" / "email.html").read_text(
+        encoding="utf-8")
+    assert findings(project)[0] == 1
+
+
+def test_a_shortener_as_a_chunk_url_is_one_error_at_its_line(project):
+    """The card links to it twice (title, button): one finding, where the editor wrote it."""
+    project.write("content/alpha.md", chunk_file("alpha").replace(
+        "url: https://mindshape.io/alpha", "url: https://bit.ly/abc"))
+    code, lines = findings(project)
+    assert code == 1
+    assert rule_lines(lines, "bit.ly") == [
+        f"error: {project.root / 'content' / 'alpha.md'}:5: url: goes through the URL shortener "
+        "bit.ly (hint: link to the page itself: shorteners hide where a link goes and look "
+        "like spam)"]
+
+
+def test_a_bad_link_a_template_repeats_is_reported_once(project):
+    edit_template(project, "<mj-column>", '<mj-column><mj-text><a href="https://bit.ly/abc">x</a>'
+                  '<a href="https://bit.ly/abc">y</a></mj-text>')
+    code, lines = findings(project)
+    assert code == 1
+    assert len(rule_lines(lines, "bit.ly")) == 1
+
+
+def test_a_direction_control_in_the_subject_is_an_error_at_its_line(project):
+    """It was an 'Error:' from the header writer at build time, with no file and line."""
+    project.write("digests/001-first.yaml", issue_file(subject="\\u202egnp.exe"))
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    assert (f"error: {project.root / 'digests' / '001-first.yaml'}:3: subject: contains U+202E "
+            "RIGHT-TO-LEFT OVERRIDE at character 1, a direction control: the text after it is "
+            "shown in another order than it is written (hint: delete it: it is invisible in "
+            "most editors, so retype the text around it if unsure)") in result.stdout
+    assert result.stdout.splitlines()[-1] == "the input files: 1 error(s), 0 warning(s), 0 note(s)"
 
 
 @pytest.mark.parametrize(("href", "expected"), [
@@ -75,14 +156,30 @@ def test_images_need_https_and_alt_text(project):
             "what it shows in the chunk's image.alt)") in lines
 
 
-def test_a_third_party_resource_is_an_error(project):
+def test_a_third_party_resource_is_an_error_at_its_template_line(project):
     edit_template(project, "<mj-column>", '<mj-column><mj-text><img src="https://mindshape.io/a'
                   '.png" alt="A" /><div style="background:url(https://pixel.example/t.gif)">'
                   '</div></mj-text>')
+    template = project.root / "templates" / "digest.mjml.j2"
+    line = next(number for number, text in enumerate(
+        template.read_text(encoding="utf-8").splitlines(), 1) if "pixel.example" in text)
     result = project.run("check")
-    # The renderer itself refuses such an email; check reports it as one error line.
+    # The renderer refuses such an email; check reports that as a finding, in its own format.
     assert result.exit_code == 1
-    assert "opening the email would load from pixel.example" in result.stdout + result.stderr
+    assert result.stderr == ""
+    assert (f"error: {template}:{line}: opening the email would load from pixel.example (hint: "
+            "load nothing from outside mindshape.io: no web fonts, no remote images or "
+            "stylesheets)") in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1].startswith("issue 001-first: 1 error(s), ")
+
+
+def test_a_template_that_fails_still_gets_the_rules_that_need_no_email(project):
+    edit_template(project, "<mj-column>", '<mj-column><mj-text><img src="https://pixel.example/'
+                  't.gif" alt="A" /></mj-text>')
+    project.write("digests/001-first.yaml", issue_file(subject="READ THIS NOW"))
+    _, lines = findings(project)
+    assert rule_lines(lines, r"^error: .*digest\.mjml\.j2:\d+: opening the email would load")
+    assert rule_lines(lines, r"^warning: .*001-first\.yaml:3: the subject is in capitals")
 
 
 @pytest.mark.parametrize(("subject", "expected"), [

@@ -6,7 +6,10 @@ import html as html_lib
 import re
 from urllib.parse import urlsplit
 
+from ..compose import intro_line
+from ..content import body_link_problems, link_problems
 from ..errors import display_path
+from ..fields import SHORTENERS
 from ..models import Issue
 from ..project import Project
 from ..schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
@@ -17,9 +20,6 @@ GMAIL_CLIP_BYTES = 102_000
 MAX_MAILTO = 2000
 SUBJECT_MAX = 60
 
-SHORTENERS = {"bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd",
-              "rebrand.ly", "lnkd.in", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "t.ly",
-              "s.id", "v.gd", "bl.ink", "short.io", "soo.gd", "clck.ru", "trib.al", "dlvr.it"}
 # In an inbox list these read as alarms to someone who may be in distress.
 ALARMING = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|kill\w*|die|dying|death|dead|crisis|"
                       r"emergency|urgent|abuse\w*|assault\w*|overdos\w*|rape\w*|warning|alert)\b")
@@ -29,7 +29,10 @@ SELF_HARM = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|harm(ing)? (yourself|
 
 
 def check_links_and_images(html: str) -> list[Finding]:
-    findings = []
+    """Links and images in the rendered email. Those from the input files were checked with
+    their file and line when read (fields.https_url, content.link_problems): what is found
+    here comes from a template, and is reported once however often it is repeated."""
+    findings: list[Finding] = []
     for href in _attribute_values(html, "a", "href"):
         scheme = urlsplit(href).scheme.lower()
         host = (urlsplit(href).hostname or "").lower() if scheme in ("http", "https") else ""
@@ -59,7 +62,20 @@ def check_links_and_images(html: str) -> list[Finding]:
         if alt is None or not alt.strip():
             findings.append(Finding("error", "email", f"the image {src[:80]!r} has no alt text",
                                     "say what it shows in the chunk's image.alt", "images"))
-    return findings
+    return list(dict.fromkeys(findings))  # a repeated link or image: one finding
+
+
+def check_markdown_links(issue: Issue) -> list[Finding]:
+    """Links in the intro that markdown-it leaves as text (javascript:, vbscript:, data:), and
+    every link in a chunk's body that is not https or mailto (bodies are not validated when
+    read, as no template of ours shows them), each at its line."""
+    doc, _ = load_yaml(issue.path.read_text(encoding="utf-8"), issue.path)
+    problems = link_problems(issue.intro, issue.path, intro_line(doc), "intro",
+                             include="refused") if doc else []
+    for entry in issue.entries:
+        problems += body_link_problems(entry.chunk)
+    return [Finding("error", f"{_shown(p.path)}:{p.line}", f"{p.field}: {p.message}", p.hint,
+                    "links") for p in problems]
 
 
 def check_subject(issue: Issue) -> list[Finding]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compose import find_issue
-from ..errors import NewsletterError, ValidationError, display_path
+from ..errors import NewsletterError, RenderError, ValidationError, display_path
 from ..mailto import unsubscribe_link
 from ..message import build_review_message, new_envelope
 from ..project import Project, load_project
@@ -53,8 +54,15 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
     issue = find_issue(project.issues, ref)
     from .css import check_template_css
 
-    rendered = Renderer(project.root, project.config).render(issue)
-    report = CheckReport(issue.id, _email_findings(project, rendered, quick=False))
+    try:
+        rendered = Renderer(project.root, project.config).render(issue)
+    except RenderError as exc:
+        # No email to look at: the error is the finding, with the rules that need none.
+        findings = [_from_render_error(exc, root / TEMPLATES_DIR)] + _issue_findings(project,
+                                                                                    issue)
+    else:
+        findings = _email_findings(project, rendered, quick=False)
+    report = CheckReport(issue.id, findings)
     report.findings += check_template_css(root / TEMPLATES_DIR, project.config.check.accepted_css)
     return report
 
@@ -75,11 +83,54 @@ def _email_findings(project: Project, rendered: RenderedIssue, *, quick: bool) -
     if not quick:
         from .spam import check_spam
 
-        findings += rules.check_sent_before(project, issue) + rules.check_content_warnings(issue)
+        findings += (rules.check_markdown_links(issue) + rules.check_sent_before(project, issue)
+                     + rules.check_content_warnings(issue))
         eml = build_review_message(config, rendered, new_envelope(config, config.sender.email),
                                    link)
         findings += check_spam(eml)
     return findings
+
+
+def _issue_findings(project: Project, issue) -> list[Finding]:
+    """The full check's rules that read the issue and the config, not the rendered email."""
+    return (rules.check_subject(issue) + rules.check_intro(issue) + check_contrast(project.config)
+            + rules.check_markdown_links(issue) + rules.check_sent_before(project, issue)
+            + rules.check_content_warnings(issue))
+
+
+# render.py words its errors 'templates/x.mjml.j2[:LINE]: what went wrong'.
+_RENDER_PLACE = re.compile(r"(?P<where>.+?\.j2(?::\d+)?): (?P<what>.*)", re.DOTALL)
+_THIRD_PARTY = re.compile(r"opening the email would load from (?P<hosts>.+)")
+
+
+def _from_render_error(exc: RenderError, templates: Path) -> Finding:
+    """A template that does not render, as a finding at its file (and line, where known)."""
+    place = _RENDER_PLACE.fullmatch(exc.message)
+    where, what = (place.group("where"), place.group("what")) if place else ("email",
+                                                                            exc.message)
+    hint = exc.hint or "see README, 'Templates'"
+    third_party = _THIRD_PARTY.fullmatch(what)
+    if not third_party:
+        return Finding("error", where, what, hint, "render")
+    for host in third_party.group("hosts").split(", "):
+        found = _line_naming(templates, host)
+        if found:
+            where = found
+            break
+    return Finding("error", where, what, hint, "third-party")
+
+
+def _line_naming(templates: Path, words: str) -> str | None:
+    """'templates/x.mjml.j2:12': the first line of an MJML template or partial with `words`."""
+    for path in sorted(templates.rglob("*.mjml.j2")):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, 1):
+            if words in line:
+                return f"{display_path(path)}:{number}"
+    return None
 
 
 def _from_problem(problem) -> Finding:
