@@ -136,19 +136,18 @@ def _refusal(row: Row, sender: str, label: str) -> Problem | None:
     return None
 
 
-def _survey(recipients: RecipientList, sender: str) -> tuple[int, int, list[Problem]]:
-    """(rows, rows that can be emitted to, the refused rows' problems), reading the whole
-    list: a list that cannot be read stops the run before the first draft."""
-    rows = usable = 0
+def _survey(recipients: RecipientList, sender: str) -> tuple[int, bool, list[Problem]]:
+    """(rows, whether anyone can be emitted to, else every row's problem). The whole list
+    is read, so one that cannot be read stops the run before the first draft; addresses
+    are checked only until one is usable."""
+    rows = recipients.check()
     refused: list[Problem] = []
     for row in recipients.rows():
-        rows += 1
         problem = _refusal(row, sender, recipients.label)
         if problem is None:
-            usable += 1
-        else:
-            refused.append(problem)
-    return rows, usable, refused
+            return rows, True, []
+        refused.append(problem)
+    return rows, False, refused
 
 
 FORCE_RUN = "force_run"  # set while a --force run is under way, so a rerun can finish it

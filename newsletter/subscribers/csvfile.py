@@ -33,6 +33,26 @@ class Row:
     warning: Problem | None = None  # the row is used, but something in it was changed
 
 
+def check_readable(path: Path) -> int:
+    """Rows after the header, read through to the end: a list that is not UTF-8 fails here,
+    naming the line, before anything is made of it (reading costs little; checking
+    every address would cost a pass of its own)."""
+    rows = -1  # the header
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        while True:
+            try:
+                next(reader)
+            except StopIteration:
+                return max(rows, 0)
+            except UnicodeDecodeError:
+                raise SubscriberSourceError(f"{path}:{_line_of_first_bad_byte(path)}: is not "
+                                            "UTF-8 text", "save the list as UTF-8 CSV") from None
+            except csv.Error:
+                pass  # read_csv reports the row
+            rows += 1
+
+
 def read_csv(path: Path) -> Iterator[Row]:
     """Every data row of the CSV, with invalid addresses reported as problems, not raised."""
     with _open(path) as handle:

@@ -10,8 +10,8 @@ from ..errors import Problem, display_path
 from ..fields import Invalid
 from ..models import Subscriber
 from .addresses import normalise_address
-from .csvfile import Row, read_csv
-from .store import SubscriberStore
+from .csvfile import Row, check_readable, read_csv
+from .store import SUBSCRIBED, SubscriberStore
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class CsvList:
     @property
     def label(self) -> str:
         return display_path(self.path)
+
+    def check(self) -> int:
+        """Rows in the list, all read: one that cannot be read raises here."""
+        return check_readable(self.path)
 
     def rows(self) -> Iterator[Row]:
         return read_csv(self.path)
@@ -37,6 +41,9 @@ class StoreList:
     @property
     def label(self) -> str:
         return "the subscriber store"
+
+    def check(self) -> int:
+        return self.store.count(SUBSCRIBED)
 
     def rows(self) -> Iterator[Row]:
         for number, subscriber in enumerate(self.store.active(), 1):
