@@ -228,8 +228,11 @@ def test_bcc_drafts_hold_at_most_n_and_never_expose_a_subscriber(sample_project,
 
 def test_unknown_mode_and_bad_batch_size_are_refused_by_the_cli(sample_project, tmp_path):
     csv_path = write_csv(tmp_path / "s.csv", many(1))
-    assert emit(sample_project, csv_path, "--mode", "fax").exit_code == 2
-    assert emit(sample_project, csv_path, "--batch-size", "0").exit_code == 2
+    # A bad value is one Error: line and exit 1 (commands/base.py), not click's usage text.
+    for bad in (("--mode", "fax"), ("--batch-size", "0")):
+        result = emit(sample_project, csv_path, *bad)
+        assert result.exit_code == 1 and len(result.errors) == 1, result.stderr
+        assert result.errors[0].startswith(f"Error: {bad[0]}: ")
     assert not (sample_project.out / ISSUE_DIR / "outbox").exists()
 
 
