@@ -4,6 +4,7 @@ whole or spliced from pieces encoded apart, and every line is one RFC 2045 allow
 from __future__ import annotations
 
 import binascii
+import html
 import re
 from email import policy
 from email.parser import BytesParser
@@ -12,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsletter import qp
+from newsletter.message import LinkEncoder
 
 # Hypothesis' own text mixed with what breaks quoted-printable: spaces and tabs before a
 # line end, "=", bytes that need "=XX" (several per character), lines about 76 long.
@@ -92,3 +94,16 @@ def test_values_spliced_between_pieces_decode_to_the_filled_text(parts, value):
     spliced = qp.encode(value, soft_end=True).join(pieces)
     assert_well_formed(spliced)
     decoders_agree(spliced, value.join(parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(_URL_CHAR, max_size=300), TEXT, _EQUALS_AT_ANY_OFFSET),
+       st.one_of(st.text(_URL_CHAR, max_size=160), TEXT, _EQUALS_AT_ANY_OFFSET),
+       st.sampled_from([html.escape, str]))
+@example("a" * 73 + "=b" + "c" * 74 + "=", "=", html.escape)
+@example("with spaces & tabs\t" * 9, "a@b.example", str)
+def test_a_link_whose_start_is_encoded_once_is_encoded_as_if_whole(start, tail, escape):
+    """message.LinkEncoder: each subscriber's unsubscribe link shares a long start, whose
+    lines are encoded once; every alignment of the tail against them gives the same bytes."""
+    encoder = LinkEncoder(start, escape)
+    assert encoder.encode(start + tail) == qp.encode(escape(start + tail), soft_end=True)
