@@ -20,6 +20,15 @@ REPO = Path(__file__).resolve().parents[1]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true",
                      help="Rewrite tests/golden/ from the current output instead of comparing.")
+    parser.addoption("--update-readme", action="store_true",
+                     help="Rewrite README's console examples with what the commands print now.")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start Chromium are marked `browser` (the moved-clock run leaves them out)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 CHUNK = """\

@@ -7,6 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from newsletter.commands.screenshot import screenshot
@@ -19,6 +20,7 @@ def run(root: Path, *args: str):
     return CliRunner().invoke(screenshot, list(args), obj=root, catch_exceptions=False)
 
 
+@pytest.mark.browser
 def test_writes_a_png_of_each_view_and_prints_a_line_for_each(sample_project):
     result = run(sample_project.root, "1")  # issue 1: the one with an image
     assert result.exit_code == 0, result.stderr
@@ -41,6 +43,7 @@ def test_writes_a_png_of_each_view_and_prints_a_line_for_each(sample_project):
     assert _top_left_pixel(folder / "text.png") == (0xff, 0xff, 0xff)
 
 
+@pytest.mark.browser
 def test_out_chooses_the_folder_and_old_pictures_are_replaced(project, tmp_path):
     target = tmp_path / "review"
     target.mkdir()

@@ -8,6 +8,7 @@ import click
 
 from ..checks.run import check_issue
 from .base import NewsletterCommand
+from .terminal import echo
 
 
 @click.command(cls=NewsletterCommand)
@@ -18,10 +19,10 @@ def check(project_dir: Path, issue: str | None, strict: bool) -> None:
     """Check ISSUE (the latest when omitted) for what breaks email or would embarrass us."""
     report = check_issue(project_dir, issue)
     for finding in report.findings:
-        click.echo(str(finding))
+        echo(str(finding))
     errors, warnings = report.count("error"), report.count("warning")
     label = f"issue {report.issue_id}" if report.issue_id else "the input files"
-    click.echo(f"{label}: {errors} error(s), {warnings} warning(s), {report.count('note')} "
+    echo(f"{label}: {errors} error(s), {warnings} warning(s), {report.count('note')} "
                f"note(s)" + (" (--strict: warnings fail)" if strict and warnings else ""))
     if report.failed(strict):
         raise click.exceptions.Exit(1)
