@@ -236,9 +236,10 @@ def render_worker(root: Path, issue_id: str, mjml_file: Path, count: int) -> Non
     from importlib import metadata
     from unittest import mock
 
-    from newsletter import preview, render
-    from newsletter.compose import find_issue
-    from newsletter.project import load_project
+    from newsletter.render import renderer as render
+    from newsletter.source.compose import find_issue
+    from newsletter.source.project import load_project
+    from newsletter.web import preview
 
     project = load_project(root)
     issue = find_issue(project.issues, issue_id)

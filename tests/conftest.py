@@ -166,7 +166,7 @@ def browser():
     """Debian's Chromium, headless, launched the way `send.py screenshot` launches it."""
     from playwright import sync_api as playwright
 
-    from newsletter.screenshot import CHROMIUM_ARGS
+    from newsletter.web.screenshot import CHROMIUM_ARGS
 
     with playwright.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from newsletter.fields import Invalid
+from newsletter.source.fields import Invalid
 from newsletter.subscribers import addresses
 from newsletter.subscribers.addresses import normalise_address
 

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from conftest import REPO, Project, chunk_file, issue_file
 
 from newsletter.commands.archive import archive
-from newsletter.config import load_config
-from newsletter.markup import markdown_to_html
-from newsletter.project import load_project
-from newsletter.render import Renderer, third_party_resources
+from newsletter.render.markup import markdown_to_html
+from newsletter.render.renderer import Renderer, third_party_resources
+from newsletter.source.config import load_config
+from newsletter.source.project import load_project
 
 AXE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 TODAY = "2026-11-28"

@@ -20,9 +20,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from mjml import mjml2html
 
-from newsletter.models import Image
-from newsletter.project import load_project
-from newsletter.render import Renderer, escape_for_mrml
+from newsletter.render.renderer import Renderer, escape_for_mrml
+from newsletter.source.models import Image
+from newsletter.source.project import load_project
 
 # Decomposed: e + U+0308 COMBINING DIAERESIS; the heart with U+FE0F VARIATION SELECTOR-16.
 TITLE = "I \u2764\ufe0f Zoe\u0308 \\ back"

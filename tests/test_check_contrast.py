@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsletter.checks.contrast import check_contrast, contrast_ratio, nearest_passing
-from newsletter.config import load_config
+from newsletter.source.config import load_config
 
 
 def line_of(text: str, needle: str) -> int:

@@ -19,11 +19,11 @@ import pytest
 from conftest import FIXED_DATE
 
 from newsletter.checks.spam import check_spam
-from newsletter.compose import find_issue
-from newsletter.mailto import unsubscribe_link
-from newsletter.message import Envelope, build_review_message
-from newsletter.project import load_project
-from newsletter.render import Renderer
+from newsletter.mail.mailto import unsubscribe_link
+from newsletter.mail.message import Envelope, build_review_message
+from newsletter.render.renderer import Renderer
+from newsletter.source.compose import find_issue
+from newsletter.source.project import load_project
 
 SCORE = re.compile(r"SpamAssassin score (-?\d+\.\d)")
 

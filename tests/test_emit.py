@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import pytest
 from helpers import lf, mailparser_many, parse_eml, parts
 
-from newsletter.ledger import LEDGER_FILE
+from newsletter.emit.ledger import LEDGER_FILE
 
 ISSUE_DIR = "002-parts-that-help"
 

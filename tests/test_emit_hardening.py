@@ -16,10 +16,10 @@ import signup_mail as mail
 from helpers import parse_eml
 from test_emit import ISSUE_DIR, emit, many, outbox, write_csv
 
-from newsletter.build import build_issue
+from newsletter.emit.ledger import LEDGER_FILE, Ledger
 from newsletter.errors import NewsletterError, OutputError, RenderError
-from newsletter.ledger import LEDGER_FILE, Ledger
-from newsletter.project import load_project
+from newsletter.mail.build import build_issue
+from newsletter.source.project import load_project
 from newsletter.subscribers.lists import CsvList
 from newsletter.subscribers.store import open_store
 
@@ -252,7 +252,7 @@ def test_a_subject_that_cannot_go_in_a_header_stops_the_run_before_the_folder(
         sample_project, tmp_path, monkeypatch):
     """The drafts' headers are made before anything is written. (Issue files are checked
     for such subjects when read: the header writer is made to refuse one here.)"""
-    import newsletter.message
+    import newsletter.mail.message
 
     seen = []
 
@@ -260,7 +260,7 @@ def test_a_subject_that_cannot_go_in_a_header_stops_the_run_before_the_folder(
         seen.append(sample_project.out.exists())
         raise RenderError(f"the {field} {value!r} cannot go in a header", "simplify it")
 
-    monkeypatch.setattr(newsletter.message, "unstructured_header", refuse)
+    monkeypatch.setattr(newsletter.mail.message, "unstructured_header", refuse)
     result = emit(sample_project, write_csv(tmp_path / "s.csv", many(2)))
     assert result.exit_code == 1
     assert result.errors[0].startswith("Error: the Subject 'The parts of you")

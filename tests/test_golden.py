@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXED_DATE
 
-from newsletter.build import build_issue
-from newsletter.message import Envelope
-from newsletter.project import load_project
+from newsletter.mail.build import build_issue
+from newsletter.mail.message import Envelope
+from newsletter.source.project import load_project
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

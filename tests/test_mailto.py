@@ -8,17 +8,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from newsletter.emit.mailto_links import (
-    MAX_LINK,
-    MailtoError,
-    body_text,
-    mailto_files,
-    plan_mailto,
-)
-from newsletter.mailto import mailto_link, unsubscribe_link
-from newsletter.models import Subscriber
-from newsletter.project import load_project
-from newsletter.render import Renderer
+from newsletter.emit.mailto_links import MAX_LINK, MailtoError, body_text, mailto_files, plan_mailto
+from newsletter.mail.mailto import mailto_link, unsubscribe_link
+from newsletter.render.renderer import Renderer
+from newsletter.source.models import Subscriber
+from newsletter.source.project import load_project
 from newsletter.subscribers.addresses import normalise_address
 
 # Valid addresses (RFC 5322 allows & ? = % # + ' / in the local part) that would add a
@@ -405,7 +399,7 @@ def test_values_are_encoded_as_quote_encodes_them_with_crlf_line_breaks():
     import random
     from urllib.parse import quote
 
-    from newsletter.mailto import _RAW_IN_VALUE, _encode
+    from newsletter.mail.mailto import _RAW_IN_VALUE, _encode
 
     generator = random.Random(3986)
     alphabet = [chr(n) for n in range(32, 127)] + ["\r", "\n", "\r\n", "é", "🌿", "\x00", "\t"]

@@ -118,9 +118,9 @@ def test_hostile_subject_adds_no_header(project):
 def test_same_envelope_gives_the_same_bytes(sample_project):
     from conftest import FIXED_DATE
 
-    from newsletter.build import build_issue
-    from newsletter.message import Envelope
-    from newsletter.project import load_project
+    from newsletter.mail.build import build_issue
+    from newsletter.mail.message import Envelope
+    from newsletter.source.project import load_project
 
     envelope = Envelope("team@mindshape.io", FIXED_DATE, "<fixed@mindshape.io>", "=_b")
     project = load_project(sample_project.root)
@@ -155,10 +155,10 @@ def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
     from conftest import FIXED_DATE
 
     from newsletter.errors import RenderError
-    from newsletter.mailto import unsubscribe_link
-    from newsletter.message import MessageFactory
-    from newsletter.project import load_project
-    from newsletter.render import UNSUBSCRIBE_SLOT, RenderedIssue
+    from newsletter.mail.mailto import unsubscribe_link
+    from newsletter.mail.message import MessageFactory
+    from newsletter.render.renderer import UNSUBSCRIBE_SLOT, RenderedIssue
+    from newsletter.source.project import load_project
 
     project_data = load_project(project.root)
     config = project_data.config
@@ -174,9 +174,9 @@ def test_a_line_break_in_the_subject_never_reaches_the_wire(project, subject):
 def factory(sample_project):
     from conftest import FIXED_DATE
 
-    from newsletter.message import MessageFactory
-    from newsletter.project import load_project
-    from newsletter.render import Renderer
+    from newsletter.mail.message import MessageFactory
+    from newsletter.render.renderer import Renderer
+    from newsletter.source.project import load_project
 
     project = load_project(sample_project.root)
     rendered = Renderer(project.root, project.config).render(project.issues[-1])
@@ -185,7 +185,7 @@ def factory(sample_project):
 
 def test_message_pieces_are_the_message_and_share_what_every_message_has(factory):
     """Drafts are written from the pieces: the bodies must not be copied per message."""
-    from newsletter.mailto import unsubscribe_link
+    from newsletter.mail.mailto import unsubscribe_link
 
     built = []
     for address in ("ann@example.com", "bob@example.org"):
@@ -211,8 +211,8 @@ def test_links_are_encoded_as_if_whole_though_their_start_is_encoded_once(start)
     import html
     import random
 
-    from newsletter import qp
-    from newsletter.message import LinkEncoder
+    from newsletter.mail import qp
+    from newsletter.mail.message import LinkEncoder
 
     generator = random.Random(2045)
     tails = ["", "=", "a@b.example"] + [
@@ -226,8 +226,8 @@ def test_links_are_encoded_as_if_whole_though_their_start_is_encoded_once(start)
 def test_the_real_unsubscribe_links_are_encoded_as_if_whole(factory):
     import html
 
-    from newsletter import qp
-    from newsletter.mailto import unsubscribe_link
+    from newsletter.mail import qp
+    from newsletter.mail.mailto import unsubscribe_link
 
     for n in range(1, 200):
         url = unsubscribe_link(factory.config, f"{'r' * n}=x@example.org")
@@ -247,7 +247,7 @@ def test_a_plain_name_on_one_line_gives_the_bytes_the_folding_path_gives():
     path, on names and addresses around every limit (60-character names, 78 columns)."""
     import random
 
-    from newsletter import headers
+    from newsletter.mail import headers
 
     generator = random.Random(5322)
     fast = 0

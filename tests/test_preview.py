@@ -23,7 +23,7 @@ from playwright import sync_api as playwright
 
 from newsletter.commands.preview import preview
 from newsletter.errors import NotFoundError
-from newsletter.preview import Preview, force_dark
+from newsletter.web.preview import Preview, force_dark
 
 TITLE = "Turning up the volume: the hyperactivating strategy, explained"
 CHUNK = "content/hyperactivating-strategy-mikulincer-shaver.md"

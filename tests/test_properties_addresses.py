@@ -10,7 +10,7 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsletter.fields import Invalid
+from newsletter.source.fields import Invalid
 from newsletter.subscribers import addresses
 from newsletter.subscribers.addresses import normalise_address
 

@@ -19,8 +19,8 @@ from helpers import mailparser_many
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from newsletter import headers
 from newsletter.errors import RenderError
+from newsletter.mail import headers
 
 # What a subject may not hold (refused) and a display name loses (turned into spaces):
 # controls, line and paragraph separators, bidi controls, the byte-order mark.

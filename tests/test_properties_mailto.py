@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from newsletter.emit.mailto_links import MAX_LINK, MailtoError, body_text, plan_mailto
-from newsletter.mailto import mailto_link, unsubscribe_link
-from newsletter.models import Subscriber
-from newsletter.project import load_project
-from newsletter.render import Renderer
+from newsletter.mail.mailto import mailto_link, unsubscribe_link
+from newsletter.render.renderer import Renderer
+from newsletter.source.models import Subscriber
+from newsletter.source.project import load_project
 
 # What breaks a link: the query's own delimiters, "%" and "+", line breaks of every kind,
 # spaces, quotes, and characters that take several bytes.

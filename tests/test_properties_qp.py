@@ -12,8 +12,8 @@ from email.parser import BytesParser
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsletter import qp
-from newsletter.message import LinkEncoder
+from newsletter.mail import qp
+from newsletter.mail.message import LinkEncoder
 
 # Hypothesis' own text mixed with what breaks quoted-printable: spaces and tabs before a
 # line end, "=", bytes that need "=XX" (several per character), lines about 76 long.

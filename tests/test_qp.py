@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from newsletter import qp
+from newsletter.mail import qp
 
 PIECES = [" ", "\t", "=", "a", "Z", ".", "é", "😀", "\x00", "~", "\x7f", "<", ">", "=3D", "x" * 9]
 

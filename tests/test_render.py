@@ -316,7 +316,7 @@ def test_wide_characters_wrap_by_screen_columns(project):
     title = "日本語" * 30
     project.write("content/alpha.md", chunk_file("alpha", title=title, summary="要約" * 50))
     _, text = built(project)
-    from newsletter.markup import display_width
+    from newsletter.render.markup import display_width
 
     for line in text.splitlines():
         assert display_width(line) <= 78 or re.fullmatch(r"<\S+>", line), line

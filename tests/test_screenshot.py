@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.commands.screenshot import screenshot
-from newsletter.screenshot import CHROMIUM_VARIABLE, png_size
+from newsletter.web.screenshot import CHROMIUM_VARIABLE, png_size
 
 EXPECTED = {"desktop-600.png": 600, "phone-375.png": 375, "dark-375.png": 375, "text.png": 680}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
-from newsletter.config import load_config
-from newsletter.mailto import unsubscribe_link
-from newsletter.signup import signup_html, subscribe_link
+from newsletter.mail.mailto import unsubscribe_link
+from newsletter.source.config import load_config
+from newsletter.web.signup import signup_html, subscribe_link
 
 
 def decode(url: str) -> tuple[str, dict[str, str]]:

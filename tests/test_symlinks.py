@@ -2,7 +2,7 @@
 
 A chunk linked to a private note, or templates/ linked to another project's, would be
 mailed to every subscriber with nothing in the project showing it: inputs.py and the
-template loader in render.py refuse them, naming the link and where it points.
+template loader in render/renderer.py refuse them, naming the link and where it points.
 """
 
 from __future__ import annotations

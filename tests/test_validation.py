@@ -961,8 +961,9 @@ def test_config_text_that_becomes_a_header_refuses_hidden_characters(project, pa
 
 
 def test_header_text_refuses_every_character_the_header_writer_refuses():
-    """headers.py's guard is the last defence: validated input must never reach it."""
-    from newsletter import fields, headers
+    """mail/headers.py's guard is the last defence: validated input must never reach it."""
+    from newsletter.mail import headers
+    from newsletter.source import fields
 
     unsafe = [chr(code) for code in range(0x110000) if headers._UNSAFE_CHARS.match(chr(code))]
     assert len(unsafe) > 60

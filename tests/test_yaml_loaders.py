@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from newsletter import yamlsource
+from newsletter.source import yamlsource
 
 SAMPLE_FILES = sorted([REPO / "newsletter.yaml", *(REPO / "digests").glob("*.yaml"),
                        *(REPO / "content").glob("*.md")])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import math
 
-from ..config import Config, Palette
-from ..yamlsource import load_yaml
+from ..source.config import Config, Palette
+from ..source.yamlsource import load_yaml
 from .findings import Finding
 
 # WCAG 2.1 AA, success criterion 1.4.3: normal-size text needs 4.5:1.

@@ -6,14 +6,14 @@ import html as html_lib
 import re
 from urllib.parse import urlsplit
 
-from ..compose import intro_line
-from ..content import body_link_problems, link_problems
 from ..errors import display_path
-from ..fields import SHORTENERS
-from ..models import Issue
-from ..project import Project
-from ..schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
-from ..yamlsource import dotted, load_yaml
+from ..source.compose import intro_line
+from ..source.content import body_link_problems, link_problems
+from ..source.fields import SHORTENERS
+from ..source.models import Issue
+from ..source.project import Project
+from ..source.schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
+from ..source.yamlsource import dotted, load_yaml
 from .findings import Finding
 
 GMAIL_CLIP_BYTES = 102_000

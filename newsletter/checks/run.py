@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..compose import find_issue
 from ..errors import NewsletterError, RenderError, ValidationError, display_path
-from ..mailto import unsubscribe_link
-from ..message import build_review_message, new_envelope
-from ..project import Project, load_project
-from ..render import TEMPLATES_DIR, RenderedIssue, Renderer
+from ..mail.mailto import CONFIG_CHECKS, unsubscribe_link
+from ..mail.message import build_review_message, new_envelope
+from ..render.renderer import RenderedIssue, Renderer
+from ..source.compose import find_issue
+from ..source.inputs import TEMPLATES_DIR
+from ..source.project import Project, load_project
 from . import email_rules as rules
 from .contrast import check_contrast
 from .findings import Finding
@@ -48,7 +49,7 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
     """Every rule: the input files, the email's links, images, subject, size, third parties,
     footer, content warnings, template CSS support, colour contrast and spam score."""
     try:
-        project = load_project(root)
+        project = load_project(root, CONFIG_CHECKS)
     except ValidationError as exc:
         return CheckReport(None, [_from_problem(problem) for problem in exc.problems])
     issue = find_issue(project.issues, ref)
@@ -70,6 +71,13 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
 def quick_errors(project: Project, rendered: RenderedIssue) -> list[Finding]:
     """What `build` checks first: only the cheap rules, only their errors."""
     return [f for f in _email_findings(project, rendered, quick=True) if f.severity == "error"]
+
+
+def preflight(project: Project, rendered: RenderedIssue) -> None:
+    """`build`'s pre-pass (mail.build.build_issue's `preflight`): raise on a quick error."""
+    errors = quick_errors(project, rendered)
+    if errors:
+        raise ChecksFailedError(errors)
 
 
 def _email_findings(project: Project, rendered: RenderedIssue, *, quick: bool) -> list[Finding]:
@@ -98,7 +106,7 @@ def _issue_findings(project: Project, issue) -> list[Finding]:
             + rules.check_content_warnings(issue))
 
 
-# render.py words its errors 'templates/x.mjml.j2[:LINE]: what went wrong'.
+# render/renderer.py words its errors 'templates/x.mjml.j2[:LINE]: what went wrong'.
 _RENDER_PLACE = re.compile(r"(?P<where>.+?\.j2(?::\d+)?): (?P<what>.*)", re.DOTALL)
 _THIRD_PARTY = re.compile(r"opening the email would load from (?P<hosts>.+)")
 

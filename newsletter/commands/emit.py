@@ -9,7 +9,8 @@ import click
 
 from ..emit.run import MODES, emit_issue
 from ..errors import display_path
-from ..project import load_project
+from ..mail.mailto import CONFIG_CHECKS
+from ..source.project import load_project
 from ..subscribers.lists import CsvList, StoreList
 from ..subscribers.store import open_existing_store
 from .base import NewsletterCommand, ProgressBar
@@ -34,7 +35,7 @@ from .terminal import echo
 def emit(project_dir: Path, issue: str, mode: str, subscribers_csv: Path | None,
          out_dir: Path | None, batch_size: int, force: bool) -> None:
     """Make ISSUE ready to send from your own mail app: drafts or mailto: links, resumable."""
-    project = load_project(project_dir)
+    project = load_project(project_dir, CONFIG_CHECKS)
     with contextlib.ExitStack() as stack:
         if subscribers_csv is not None:
             recipients = CsvList(subscribers_csv)

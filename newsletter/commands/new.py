@@ -9,8 +9,9 @@ import click
 
 from .. import clock
 from ..errors import display_path
-from ..project import load_project
-from ..schedule import write_next_issue
+from ..mail.mailto import CONFIG_CHECKS
+from ..source.project import load_project
+from ..source.schedule import write_next_issue
 from .base import NewsletterCommand
 from .terminal import echo
 
@@ -22,7 +23,7 @@ from .terminal import echo
 @click.pass_obj
 def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
     """Write digests/<id>.yaml for the next issue: unsent chunks, a proposed subject."""
-    project = load_project(project_dir)
+    project = load_project(project_dir, CONFIG_CHECKS)
     proposal = write_next_issue(project, date.date() if date else clock.today(), force)
     lead = (f"lead {proposal.lead.id!r}" if proposal.lead else
             "no lead: every chunk has a content warning, so the subject is a neutral one")

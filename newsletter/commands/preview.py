@@ -22,7 +22,7 @@ def preview(project_dir: Path, issue: str | None, port: int) -> None:
     The page updates by itself when a chunk, an issue, newsletter.yaml or a template is
     saved, and shows render errors instead of stopping.
     """
-    from ..preview import Preview  # here: watchfiles and http.server cost every command ~50 ms
+    from ..web.preview import Preview  # here: watchfiles and http.server cost every command ~50 ms
 
     with Preview(project_dir, issue, port, on_update=_report) as server:
         echo(f"Previewing at {server.url} (only this computer can open it; Ctrl-C stops)")

@@ -18,7 +18,7 @@ from .terminal import echo
 @click.pass_obj
 def screenshot(project_dir: Path, issue: str, out_dir: Path | None) -> None:
     """Take full-page PNGs of ISSUE with the system Chromium: desktop, phone, dark, text."""
-    from ..screenshot import take_screenshots  # here: it loads the preview's server too
+    from ..web.screenshot import take_screenshots  # here: it loads the preview's server too
 
     shots = take_screenshots(project_dir, issue, out_dir)
     width = max(len(display_path(shot.path)) for shot in shots)

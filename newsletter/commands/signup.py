@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..config import load_config
-from ..mailto import unsubscribe_link
-from ..signup import signup_html
+from ..mail.mailto import CONFIG_CHECKS, unsubscribe_link
+from ..source.config import load_config
+from ..web.signup import signup_html
 from .base import NewsletterCommand
 from .terminal import echo, echo_lines
 
@@ -17,7 +17,7 @@ from .terminal import echo, echo_lines
 @click.pass_obj
 def signup(project_dir: Path) -> None:
     """Print the site's signup box and the unsubscribe link, both from newsletter.yaml."""
-    config = load_config(project_dir)
+    config = load_config(project_dir, CONFIG_CHECKS)
     echo("Signup box for the site (HTML):")
     echo()
     echo_lines(signup_html(config))

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from .. import clock
-from ..models import KINDS
-from ..project import load_project
-from ..schedule import unsent_chunks, window
+from ..mail.mailto import CONFIG_CHECKS
+from ..source.models import KINDS
+from ..source.project import load_project
+from ..source.schedule import unsent_chunks, window
 from ..subscribers.store import DB_FILE, SUBSCRIBED, open_existing_store, store_folder
 from .base import NewsletterCommand
 from .terminal import echo
@@ -19,7 +20,7 @@ from .terminal import echo
 @click.pass_obj
 def status(project_dir: Path) -> None:
     """Where the newsletter stands: last issue, next window, what is ready to go."""
-    project = load_project(project_dir)
+    project = load_project(project_dir, CONFIG_CHECKS)
     today = clock.today()
     plan = window(project)
     if plan.last is not None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..config import load_config
 from ..errors import NewsletterError, display_path
-from ..fields import Invalid
+from ..mail.mailto import CONFIG_CHECKS
+from ..source.config import load_config
+from ..source.fields import Invalid
 from ..subscribers.addresses import normalise_address
 from ..subscribers.imap import PASSWORD_VARIABLE, redacted_url
 from ..subscribers.importer import import_imap, import_local
@@ -37,7 +38,7 @@ def subscribers_import(project_dir: Path, source: str) -> None:
     The IMAP password comes from $NEWSLETTER_IMAP_PASSWORD, never from a file or the
     command line. Importing the same mail again changes nothing.
     """
-    config = load_config(project_dir)
+    config = load_config(project_dir, CONFIG_CHECKS)
     with open_store(project_dir) as store:
         if source.startswith(("imaps://", "imap://")):
             # A password pasted into an env file often keeps its line break.

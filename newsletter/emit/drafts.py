@@ -12,14 +12,14 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..config import Config
-from ..ledger import Entry, Ledger
-from ..mailto import unsubscribe_link
-from ..message import MessageFactory, new_boundary, new_message_id
-from ..models import Subscriber
+from ..mail.mailto import unsubscribe_link
+from ..mail.message import MessageFactory, new_boundary, new_message_id
 from ..output import flush_to_disk, private_folder, write_pieces_atomic
-from ..render import RenderedIssue
+from ..render.renderer import RenderedIssue
+from ..source.config import Config
+from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
+from .ledger import Entry, Ledger
 
 OUTBOX = "outbox"
 # Subscribers recorded per ledger transaction in eml mode: large enough that the

@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 import jinja2
 
-from ..config import Config
 from ..errors import NewsletterError
-from ..mailto import mailto_link, unsubscribe_link
-from ..markup import markdown_to_text
-from ..models import Subscriber
-from ..render import RenderedIssue
+from ..mail.mailto import mailto_link, unsubscribe_link
+from ..render.markup import markdown_to_text
+from ..render.renderer import RenderedIssue
+from ..source.config import Config
+from ..source.models import Subscriber
 
 # Many mail apps and browsers cut a mailto: link longer than this, silently.
 MAX_LINK = 2000

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import clock
-from ..config import Config
-from ..ledger import Entry, Ledger
-from ..models import Subscriber
 from ..output import unique_path, write_all_atomic
-from ..render import RenderedIssue
+from ..render.renderer import RenderedIssue
+from ..source.config import Config
+from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
+from .ledger import Entry, Ledger
 from .mailto_links import mailto_files, plan_mailto
 
 LINKS, PAGE = "mailto.txt", "mailto.html"

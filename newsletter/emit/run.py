@@ -12,12 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import clock
-from ..compose import find_issue
-from ..config import SITE_DIR
 from ..errors import NewsletterError, OutputError, Problem
-from ..ledger import LEDGER_FILE, Ledger, ledger_files
-from ..message import now
-from ..models import Subscriber
+from ..mail.message import now
 from ..output import (
     check_out_dir,
     flush_to_disk,
@@ -26,13 +22,17 @@ from ..output import (
     remove_leftovers,
     unique_path,
 )
-from ..project import Project
-from ..render import RenderedIssue, Renderer
+from ..render.renderer import RenderedIssue, Renderer
+from ..source.compose import find_issue
+from ..source.config import SITE_DIR
+from ..source.models import Subscriber
+from ..source.project import Project
 from ..subscribers.addresses import address_key
 from ..subscribers.csvfile import Row
 from ..subscribers.lists import CsvList, StoreList
 from ..subscribers.store import check_file_not_in_git
 from .drafts import OUTBOX, DraftWriter, draft_factory
+from .ledger import LEDGER_FILE, Ledger, ledger_files
 from .mailto_mode import MailtoWriter
 
 MODES = ("eml", "bcc", "mailto")

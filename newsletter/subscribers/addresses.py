@@ -8,7 +8,7 @@ import email_validator
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from ..fields import Invalid
+from ..source.fields import Invalid
 
 # Most addresses on a list: a dot-atom of letters, digits and _+- before the @, then
 # letters/digits/hyphen labels (no hyphen at either end) and an alphabetic TLD.

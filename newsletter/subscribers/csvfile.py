@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NewsletterError, Problem, display_path
-from ..fields import Invalid
-from ..headers import clean_display_name
-from ..models import Subscriber
+from ..mail.headers import clean_display_name
+from ..source.fields import Invalid
+from ..source.models import Subscriber
 from .addresses import normalise_address
 
 # A name or address is never this long; the default (128 KiB) would reject a hostile

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import clock
-from ..config import Config
+from ..source.config import Config
 from .addresses import address_key
 from .imap import PASSWORD_VARIABLE, fetch_new, parse_imap_url
 from .mailsource import RawMessage, SourceError, local_messages

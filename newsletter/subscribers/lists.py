@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem, display_path
-from ..fields import Invalid
-from ..models import Subscriber
+from ..source.fields import Invalid
+from ..source.models import Subscriber
 from .addresses import normalise_address
 from .csvfile import Row, check_readable, read_csv
 from .store import SUBSCRIBED, SubscriberStore

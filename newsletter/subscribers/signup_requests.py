@@ -23,8 +23,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from ..config import Config
-from ..fields import Invalid
+from ..source.config import Config
+from ..source.fields import Invalid
 from .addresses import address_key, normalise_address
 
 SUBSCRIBE, UNSUBSCRIBE, BOUNCE, AUTO_REPLY, NOT_UNDERSTOOD, MALFORMED, OWN = (

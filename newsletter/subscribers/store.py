@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import clock
 from ..errors import NewsletterError, display_path
-from ..models import Subscriber
+from ..source.models import Subscriber
 from ..sqlite_tx import DatabaseBusy, immediate, use_wal
 from .addresses import address_key
 

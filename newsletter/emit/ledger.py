@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import clock
-from .errors import OutputError, display_path
-from .output import no_room, output_error, private_folder
-from .sqlite_tx import immediate, use_wal
+from .. import clock
+from ..errors import OutputError, display_path
+from ..output import no_room, output_error, private_folder
+from ..sqlite_tx import immediate, use_wal
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 1

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 
+from ..errors import Problem
 from . import fields as f
-from .errors import Problem
 from .fields import FieldReader, Invalid
 from .inputs import input_files, read_source
 from .models import KINDS, Chunk, Image
@@ -153,7 +153,7 @@ def body_link_problems(chunk: Chunk) -> list[Problem]:
 
 @lru_cache(maxsize=1)
 def _link_finder() -> MarkdownIt:
-    # As markup.py parses, but taking every link target: markdown-it leaves a javascript:
+    # As render/markup.py parses, but taking every link target: markdown-it leaves a javascript:
     # or data: link as text, and that text would reach the email as it was written.
     md = MarkdownIt("commonmark", {"html": False}).disable("image")
     md.validateLink = lambda url: True

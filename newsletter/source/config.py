@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
+from ..errors import ConfigError, Problem
 from . import fields as f
-from .errors import ConfigError, Problem
 from .fields import FieldReader, Invalid
 from .inputs import read_source
-from .mailto import LONGEST_ADDRESS_IN_LINK, MAX_HEADER_URL, mailto_link
-from .yamlsource import load_yaml
+from .yamlsource import Key, load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
 # Where `archive` writes the web pages that web_url() points at, unless told otherwise.
 SITE_DIR = "site"
+
+# A check across settings that a later stage owns (mail's: the unsubscribe link fits in a
+# header). Passed in by whoever loads the config, since source may not import later stages.
+# Given the settings read so far (None where one was invalid), it returns its problems as
+# (key, message, hint); any problem refuses the config, reported with the others.
+ConfigCheck = Callable[[dict[str, object]], list[tuple[Key, str, str]]]
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,11 @@ class Config:
         return f"{self.archive_url}{issue_id}/"
 
 
-def load_config(root: Path) -> Config:
-    """Read and validate `root/newsletter.yaml`; raise ConfigError listing every problem."""
+def load_config(root: Path, checks: Sequence[ConfigCheck] = ()) -> Config:
+    """Read and validate `root/newsletter.yaml`; raise ConfigError listing every problem.
+
+    `checks` run once every field is read: commands pass mail.mailto.CONFIG_CHECKS.
+    """
     path = root / CONFIG_FILE
     if not path.exists():
         raise ConfigError([Problem(path, None, None, "not found",
@@ -143,7 +152,7 @@ def load_config(root: Path) -> Config:
     problems += yaml_problems
     if doc is None:
         raise ConfigError(problems)
-    config = _read(FieldReader(doc, problems), path)
+    config = _read(FieldReader(doc, problems), path, checks)
     if problems or config is None:
         raise ConfigError(problems)
     return config
@@ -165,7 +174,7 @@ _TOP = ("name", "language", "site_url", "archive_url", "sender", "reply_to", "li
         "cadence", "compose", "brand", "footer", "check")
 
 
-def _read(r: FieldReader, path: Path) -> Config | None:
+def _read(r: FieldReader, path: Path, checks: Sequence[ConfigCheck]) -> Config | None:
     r.reject_unknown(_TOP)
     values = {
         "name": r.required("name", f.header_text(60)),
@@ -186,16 +195,11 @@ def _read(r: FieldReader, path: Path) -> Config | None:
         "compose": _read_simple(r.section("compose"), Compose, {"max_chunks": f.positive_int}),
         "check": _read_check(r.section("check", required=False)),
     }
-    if values["sender"] and values["signup"]:
-        link = mailto_link(values["sender"].email, values["signup"].unsubscribe_subject,
-                           values["signup"].unsubscribe_body)
-        # Each subscriber's link also names their address: leave room for the longest.
-        limit = MAX_HEADER_URL - LONGEST_ADDRESS_IN_LINK
-        if len(link) > limit:
-            r.fail(("signup", "unsubscribe_body"),
-                   f"makes an unsubscribe link of {len(link)} characters, over {limit}",
-                   "shorten the unsubscribe subject or body: the link, with the subscriber's "
-                   "address added, also goes in the List-Unsubscribe header")
+    for check in checks:
+        found = check(values)
+        for key, message, hint in found:
+            r.fail(key, message, hint)
+        if found:
             return None
     if any(value is None for value in values.values()):
         return None

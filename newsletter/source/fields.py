@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .errors import Problem
+from ..errors import Problem
 from .yamlsource import Key, YamlDocument, dotted
 
 T = TypeVar("T")
@@ -142,7 +142,7 @@ def text(max_length: int | None = None, multiline: bool = False) -> Callable[[An
 # Characters that change what a reader sees without being seen: direction controls (a
 # subject "\u202egnp.exe" reads "exe.png") and invisible ones. Joiners (U+200C, U+200D)
 # are left alone: scripts and emoji need them. Refused in every value that becomes a
-# header or an inbox line, so headers.py's own guard never fires for validated input.
+# header or an inbox line, so mail/headers.py's own guard never fires for validated input.
 _HIDDEN = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
                      "\u2066-\u2069\ufeff]")
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -13,15 +13,15 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .checks.email_rules import check_intro, check_subject
-from .checks.findings import Finding
-from .config import Config
-from .errors import NewsletterError, OutputError, RenderError, display_path
-from .markup import markdown_to_html
-from .models import Issue
-from .output import remove_leftovers, write_all_atomic
-from .project import Project
-from .render import third_party_resources
+from ..checks.email_rules import check_intro, check_subject
+from ..checks.findings import Finding
+from ..errors import NewsletterError, OutputError, RenderError, display_path
+from ..output import remove_leftovers, write_all_atomic
+from ..render.markup import markdown_to_html
+from ..render.renderer import third_party_resources
+from ..source.config import Config
+from ..source.models import Issue
+from ..source.project import Project
 from .signup import subscribe_link
 
 # The files the last run wrote, one relative path a line: a later run removes those it no

@@ -19,12 +19,13 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import format_datetime
 
-from . import clock, qp
-from .config import Config
-from .errors import RenderError
+from .. import clock
+from ..errors import RenderError
+from ..render.renderer import UNSUBSCRIBE_SLOT, RenderedIssue
+from ..source.config import Config
+from . import qp
 from .headers import address_header, phrase_header, raw_header, unstructured_header
 from .mailto import unsubscribe_link_start
-from .render import UNSUBSCRIBE_SLOT, RenderedIssue
 
 Mailbox = tuple[str, str]  # (display name, address)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jinja2
 
-from .config import Config
-from .mailto import mailto_link, unsubscribe_link
+from ..mail.mailto import mailto_link, unsubscribe_link
+from ..source.config import Config
 
 
 def subscribe_link(config: Config) -> str:

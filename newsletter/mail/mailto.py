@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from .config import Config
+    from ..source.config import Config
 
 # The longest link we write into a header (List-Unsubscribe), unfolded: with the
 # header's name it stays well inside RFC 5322's 998-octet line limit.
@@ -70,3 +70,24 @@ def _constant_link(to: str, subject: str, body: str, *, address_follows: bool) -
     character and a line break never joins with what follows a "\n", so the start +
     _encode(address) is exactly the link whose body is body + "\n\n" + address."""
     return mailto_link(to, subject, body + "\n\n" if address_follows else body)
+
+
+def check_unsubscribe_link(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
+    """A config check (source.config.ConfigCheck): the unsubscribe link, with the longest
+    address added, must fit in the List-Unsubscribe header."""
+    sender, signup = values.get("sender"), values.get("signup")
+    if not (sender and signup):
+        return []
+    link = mailto_link(sender.email, signup.unsubscribe_subject, signup.unsubscribe_body)
+    # Each subscriber's link also names their address: leave room for the longest.
+    limit = MAX_HEADER_URL - LONGEST_ADDRESS_IN_LINK
+    if len(link) <= limit:
+        return []
+    return [(("signup", "unsubscribe_body"),
+             f"makes an unsubscribe link of {len(link)} characters, over {limit}",
+             "shorten the unsubscribe subject or body: the link, with the subscriber's "
+             "address added, also goes in the List-Unsubscribe header")]
+
+
+# What every load of newsletter.yaml outside source/ passes to load_config / load_project.
+CONFIG_CHECKS = (check_unsubscribe_link,)

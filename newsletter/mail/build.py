@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks.run import ChecksFailedError, quick_errors
-from .compose import find_issue
+from ..output import check_out_dir, write_all_atomic
+from ..render.renderer import RenderedIssue, Renderer
+from ..source.compose import find_issue
+from ..source.project import Project
 from .mailto import unsubscribe_link
 from .message import Envelope, build_review_message, new_envelope
-from .output import check_out_dir, write_all_atomic
-from .project import Project
-from .render import Renderer
 
 # Gmail clips a message whose HTML is larger than about 102 KB, hiding the footer
 # (crisis lines, unsubscribe). Counted in bytes, conservatively as 102,000.
@@ -26,18 +26,21 @@ class BuildResult:
 
 
 def build_issue(project: Project, ref: str | None, out_dir: Path,
-                envelope: Envelope | None = None) -> BuildResult:
+                envelope: Envelope | None = None,
+                preflight: Callable[[Project, RenderedIssue], None] | None = None) -> BuildResult:
     """Render the issue named by `ref` (latest when None) and write its three files.
 
     Everything is rendered in memory first, so an error leaves nothing half-written.
+    `preflight` runs on the rendered issue before anything is written and raises to stop
+    the build: the `build` command passes checks.run.preflight (checks' quick pass), which
+    this stage may not import, checks being a later one.
     """
     check_out_dir(out_dir)
     issue = find_issue(project.issues, ref)
     config = project.config
     rendered = Renderer(project.root, config).render(issue)
-    errors = quick_errors(project, rendered)
-    if errors:
-        raise ChecksFailedError(errors)
+    if preflight is not None:
+        preflight(project, rendered)
     link = unsubscribe_link(config)
     html, text = rendered.parts(link)
     envelope = envelope or new_envelope(config, to=config.sender.email)

@@ -12,7 +12,7 @@ import base64
 import re
 import unicodedata
 
-from .errors import RenderError
+from ..errors import RenderError
 
 MAX_LINE = 78
 _PRINTABLE_ASCII = re.compile(r"[ -~]*")

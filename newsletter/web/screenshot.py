@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import NewsletterError
-from .output import write_all_atomic
+from ..errors import NewsletterError
+from ..output import write_all_atomic
 from .preview import View, render_view
 
 # The system Chromium (Debian's `chromium` on the PATH): Playwright never downloads a browser.

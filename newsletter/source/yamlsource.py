@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from ..errors import Problem
 
 Key = tuple[str | int, ...]
 

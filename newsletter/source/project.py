@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..errors import Problem, ValidationError
 from .compose import load_issues
-from .config import Config, load_config, site_host
+from .config import Config, ConfigCheck, load_config, site_host
 from .content import collect_chunks
-from .errors import Problem, ValidationError
+from .inputs import available_templates
 from .models import Chunk, Issue
-from .render import available_templates
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,15 @@ class Project:
     issues: list[Issue]
 
 
-def load_project(root: Path) -> Project:
-    """Load everything under `root`; raise ValidationError with every problem in every file."""
+def load_project(root: Path, config_checks: Sequence[ConfigCheck] = ()) -> Project:
+    """Load everything under `root`; raise ValidationError with every problem in every file.
+
+    `config_checks`: see load_config; commands pass mail.mailto.CONFIG_CHECKS.
+    """
     problems: list[Problem] = []
     config = None
     try:
-        config = load_config(root)
+        config = load_config(root, config_checks)
     except ValidationError as exc:
         problems += exc.problems
     host = urlsplit(config.site_url).hostname if config is not None else site_host(root)

@@ -18,14 +18,15 @@ from pathlib import Path
 import jinja2
 import watchfiles
 
-from . import clock
-from .compose import DIGESTS_DIR, find_issue
-from .config import CONFIG_FILE
-from .content import CONTENT_DIR
-from .errors import NewsletterError, NotFoundError
-from .mailto import unsubscribe_link
-from .project import load_project
-from .render import TEMPLATES_DIR, Renderer
+from .. import clock
+from ..errors import NewsletterError, NotFoundError
+from ..mail.mailto import CONFIG_CHECKS, unsubscribe_link
+from ..render.renderer import Renderer
+from ..source.compose import DIGESTS_DIR, find_issue
+from ..source.config import CONFIG_FILE
+from ..source.content import CONTENT_DIR
+from ..source.inputs import TEMPLATES_DIR
+from ..source.project import load_project
 
 HOST = "127.0.0.1"
 WATCHED_FOLDERS = (CONTENT_DIR, DIGESTS_DIR, TEMPLATES_DIR)
@@ -52,7 +53,7 @@ class View:
 
 def render_view(root: Path, ref: str | None) -> View:
     """Load the project and render the issue named by `ref` (the latest when None)."""
-    project = load_project(root)
+    project = load_project(root, CONFIG_CHECKS)
     issue = find_issue(project.issues, ref)
     rendered = Renderer(root, project.config).render(issue)
     html, text = rendered.parts(unsubscribe_link(project.config))

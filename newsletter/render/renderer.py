@@ -16,13 +16,12 @@ from urllib.parse import urlsplit
 import jinja2
 from mjml import mjml2html
 
-from .config import Config
-from .errors import NewsletterError, Problem, RenderError, ValidationError, display_path
-from .inputs import link_out_of_project
+from ..errors import NewsletterError, Problem, RenderError, ValidationError, display_path
+from ..source.config import Config
+from ..source.inputs import TEMPLATES_DIR, link_out_of_project
+from ..source.models import Issue
 from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, underline, wrap
-from .models import Issue
 
-TEMPLATES_DIR = "templates"
 # Compiled templates, kept between runs; safe to delete.
 CACHE_DIR = ".cache"
 
@@ -45,14 +44,6 @@ class RenderedIssue:
         """(html, text) with this recipient's unsubscribe link."""
         return (self.html_with_slot.replace(UNSUBSCRIBE_SLOT, html_lib.escape(unsubscribe_url)),
                 self.text_with_slot.replace(UNSUBSCRIBE_SLOT, unsubscribe_url))
-
-
-def available_templates(root: Path) -> set[str]:
-    """Template names that have both parts: NAME.mjml.j2 and NAME.txt.j2."""
-    folder = root / TEMPLATES_DIR
-    html_names = {p.name.removesuffix(".mjml.j2") for p in folder.glob("*.mjml.j2")}
-    text_names = {p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
-    return html_names & text_names
 
 
 class Renderer:

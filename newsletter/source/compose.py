@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..errors import IssueError, NotFoundError, Problem
 from . import fields as f
 from .content import CONTENT_DIR, link_problems
-from .errors import IssueError, NotFoundError, Problem
 from .fields import FieldReader
 from .inputs import ID, input_files, read_source
 from .models import Chunk, Issue, IssueEntry

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import NewsletterError, display_path
+from ..output import create_atomic
 from .compose import DIGESTS_DIR
-from .errors import NewsletterError, display_path
 from .models import KINDS, Chunk, Issue
-from .output import create_atomic
 from .project import Project
 
 INTRO_PLACEHOLDER = "Write the intro here"

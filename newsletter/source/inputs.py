@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import Problem
+from ..errors import Problem
+
+# The email templates: NAME.mjml.j2 (HTML, through MJML) and NAME.txt.j2 (plain text).
+TEMPLATES_DIR = "templates"
 
 # Ids are file stems: also used as folder names under out/, so nothing path-like.
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -98,3 +101,15 @@ def read_source(path: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem(path, line, None, f"is not UTF-8 text ({exc.reason})",
                                 "save the file as UTF-8"))
         return None
+
+
+def available_templates(root: Path) -> set[str]:
+    """Template names that have both parts: NAME.mjml.j2 and NAME.txt.j2.
+
+    Here, not in render/: an issue naming a missing template is an input problem, found
+    when the project loads.
+    """
+    folder = root / TEMPLATES_DIR
+    html_names = {p.name.removesuffix(".mjml.j2") for p in folder.glob("*.mjml.j2")}
+    text_names = {p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
+    return html_names & text_names

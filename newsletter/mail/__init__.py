@@ -1,0 +1,1 @@
+"""The message bytes (headers, quoted-printable, mailto: links) and `build`."""

@@ -1,0 +1,1 @@
+"""An issue through Jinja and MJML to HTML, and its plain-text twin."""

@@ -1,0 +1,1 @@
+"""The input files read and validated (config, chunks, issues, cadence)."""

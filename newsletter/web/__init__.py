@@ -1,0 +1,1 @@
+"""The archive's pages, the editor's preview and screenshots, the signup box."""
