@@ -33,12 +33,12 @@ import fcntl
 import os
 import pwd
 import re
+import select
 import shutil
 import smtplib
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -206,7 +206,7 @@ def _start(root: Path) -> PostfixServer:
         _write_postfix_config(root, port, tls_port)
         _allow_config_dir(root / "postfix")
         started = subprocess.run([POSTFIX, "-c", str(root / "postfix"), "start"],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=real_clock_env())
         server = PostfixServer(root, port, tls_port, auth)
         if started.returncode == 0 and _wait_until_greeting(port) and _wait_until_greeting(
                 tls_port, tls=server.ssl_context()):
@@ -228,7 +228,8 @@ def _shutdown(root: Path, server: PostfixServer | None) -> None:
 
 def _postfix_stop(config_dir: Path) -> None:
     """`postfix stop`, then make sure its master is gone (it can outlive a stop by a moment)."""
-    subprocess.run([POSTFIX, "-c", str(config_dir), "stop"], capture_output=True)
+    subprocess.run([POSTFIX, "-c", str(config_dir), "stop"], capture_output=True,
+                   env=real_clock_env())
     pid_file = config_dir.parent / "queue" / "pid" / "master.pid"
     deadline = time.monotonic() + 10
     with contextlib.suppress(OSError, ValueError):
@@ -240,14 +241,23 @@ def _postfix_stop(config_dir: Path) -> None:
 
 
 def pause(seconds: float) -> None:
-    """time.sleep, but one that works in the moved-clock run.
+    """time.sleep, but one that works in both moved-clock runs.
 
-    Under `FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +1095d` (libfaketime 0.9.10), time.sleep
-    raises OSError EINVAL (its clock_nanosleep wrapper), and so does subprocess's wait with a
-    timeout (it polls with time.sleep); Event.wait, select and asyncio.sleep work. So this
-    module waits with Event.wait and runs its commands without subprocess timeouts.
+    Under libfaketime 0.9.10 (`faketime -f +1095d`), with `FAKETIME_DONT_FAKE_MONOTONIC=1`
+    time.sleep raises OSError EINVAL, and so does subprocess's wait with a timeout (it polls
+    with time.sleep); without it, a timed wait on a lock or Event that nobody sets blocks for
+    the three years (its deadline is on the moved monotonic clock). select's relative timeout
+    works in both, and so does asyncio.sleep.
     """
-    threading.Event().wait(seconds)
+    select.select([], [], [], seconds)
+
+
+def real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime, for the servers: as on a real machine, they keep
+    the real clock while the client under test may see a moved one. (Dovecot under libfaketime
+    with the monotonic clock moved hangs at start: only its log process comes up.)"""
+    return {key: value for key, value in os.environ.items()
+            if key != "LD_PRELOAD" and not key.startswith(("FAKETIME", "DONT_FAKE"))}
 
 
 def _stop_process(process: subprocess.Popen) -> None:
@@ -360,7 +370,7 @@ def _start_auth(folder: Path) -> subprocess.Popen:
         internal_group=internal_group), encoding="utf-8")
     with (folder / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)],
-                                   stdout=subprocess.DEVNULL, stderr=stderr,
+                                   stdout=subprocess.DEVNULL, stderr=stderr, env=real_clock_env(),
                                    start_new_session=True, preexec_fn=_die_with_parent)
     socket_path = folder / "run" / "auth-postfix"
     deadline = time.monotonic() + 15
