@@ -12,10 +12,11 @@ from ..mail.mailto import CONFIG_CHECKS
 from ..source.config import load_config
 from ..source.fields import Invalid
 from ..subscribers.addresses import normalise_address
+from ..subscribers.gitguard import check_file_not_in_git
 from ..subscribers.imap import PASSWORD_VARIABLE, redacted_url
 from ..subscribers.importer import import_imap, import_local
 from ..subscribers.report import describe, export_records, format_records
-from ..subscribers.store import check_file_not_in_git, open_existing_store, open_store
+from ..subscribers.store import open_existing_store, open_store
 from .base import NewsletterCommand, NewsletterGroup
 from .terminal import echo, echo_csv, echo_json, echo_lines, escape
 
@@ -46,13 +47,14 @@ def subscribers_import(project_dir: Path, source: str) -> None:
             summary = import_imap(store, source, config, password=password)
         else:
             summary = import_local(store, Path(source), config)
-    echo(f"Read {summary.read} message(s) from {redacted_url(source)}"
-         + (f" ({summary.already_read} read before)" if summary.already_read else "") + ".")
-    echo(f"{summary.new} new, {summary.unsubscribed} unsubscribed, {summary.bouncing} "
+    counts = summary.counts
+    echo(f"Read {counts['read']} message(s) from {redacted_url(source)}"
+         + (f" ({counts['already_read']} read before)" if counts["already_read"] else "") + ".")
+    echo(f"{counts['new']} new, {counts['unsubscribed']} unsubscribed, {counts['bouncing']} "
          f"bouncing, {len(summary.not_understood)} not understood.")
-    extra = [(summary.resubscribed, "subscribed again"), (summary.auto_replies, "auto-replies "
-             "ignored"), (summary.unchanged, "requests that changed nothing (older or repeated)"),
-             (summary.suppressed, "requests from forgotten addresses ignored")]
+    extra = [(counts["resubscribed"], "subscribed again"), (counts["auto_replies"], "auto-replies "
+             "ignored"), (counts["unchanged"], "requests that changed nothing (older or repeated)"),
+             (counts["suppressed"], "requests from forgotten addresses ignored")]
     for count, what in extra:
         if count:
             echo(f"{count} {what}.")

@@ -12,68 +12,29 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import secrets
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import clock
-from ..errors import NewsletterError, display_path
+from ..errors import display_path
 from ..source.models import Subscriber
 from ..sqlite_tx import DatabaseBusy, immediate, use_wal
 from .addresses import address_key
-
-STORE_ENV = "NEWSLETTER_STORE"
-DEFAULT_FOLDER = ".subscribers"
-DB_FILE = "subscribers.sqlite3"
-SUBSCRIBED, UNSUBSCRIBED, BOUNCING = "subscribed", "unsubscribed", "bouncing"
-
-# Each migration takes the store from version N to N+1; never edit one that has shipped.
-MIGRATIONS = [
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE subscribers (
-        address_key     TEXT PRIMARY KEY,
-        address         TEXT NOT NULL,
-        name            TEXT NOT NULL DEFAULT '',
-        status          TEXT NOT NULL CHECK (status IN ('subscribed', 'unsubscribed', 'bouncing')),
-        decided_at      TEXT,            -- the Date of the request that set the status
-        decided_order   INTEGER NOT NULL, -- its order of arrival, for ties
-        consent_message_id TEXT,         -- proof of consent: the subscribe request
-        consent_date    TEXT,
-        consent_subject TEXT,
-        flags           TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE requests (             -- every request read, for the record
-        arrival     INTEGER PRIMARY KEY,
-        address_key TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        message_id  TEXT,
-        date        TEXT,
-        subject     TEXT NOT NULL
-    );
-    CREATE INDEX requests_address ON requests (address_key);
-    CREATE TABLE processed (            -- messages already read: re-imports are idempotent
-        message_key TEXT PRIMARY KEY,
-        outcome     TEXT NOT NULL
-    );
-    CREATE TABLE sync_state (           -- IMAP: what was fetched from which mailbox
-        source      TEXT PRIMARY KEY,
-        uidvalidity INTEGER NOT NULL,
-        last_uid    INTEGER NOT NULL
-    );
-    CREATE TABLE suppressed (           -- forgotten addresses, as salted hashes only
-        address_hash TEXT PRIMARY KEY,
-        forgotten_at TEXT NOT NULL
-    );
-    """,
-]
-
-
-class StoreError(NewsletterError):
-    """The store cannot be used safely (tracked by git, unreadable, newer than this code)."""
+from .gitguard import check_file_not_in_git as check_file_not_in_git  # emit/run.py imports it
+from .gitguard import check_not_in_git
+from .schema import (
+    BOUNCING,
+    DB_FILE,
+    DEFAULT_FOLDER,
+    STORE_ENV,
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    StoreError,
+    migrate,
+    store_error,
+)
 
 
 @dataclass(frozen=True)
@@ -92,64 +53,6 @@ def store_folder(project_root: Path) -> Path:
     """Where the store lives: $NEWSLETTER_STORE, else .subscribers/ in the project."""
     configured = os.environ.get(STORE_ENV)
     return Path(configured).expanduser() if configured else project_root / DEFAULT_FOLDER
-
-
-def check_not_in_git(folder: Path) -> None:
-    """Refuse a store that git tracks, or would track: the list says who reads about
-    mental health, and a commit would carry it everywhere the repository goes.
-
-    The folder may not exist yet (first run): git is asked from its nearest existing
-    parent, and the folder itself must be ignored, and the database's -wal and -shm
-    companions with it, not only the database file.
-    """
-    folder = folder.resolve()
-    db = folder / DB_FILE
-    tracked = _git(folder, "ls-files", "--error-unmatch", str(db))
-    if tracked is None:
-        return  # no git, or not inside a work tree: nothing can track it
-    if tracked == 0:
-        raise StoreError(f"the subscriber store {display_path(db)} is tracked by git",
-                         f"run: git rm --cached {display_path(db)}, and keep "
-                         f"{display_path(folder)}/ in .gitignore; the list must never be committed")
-    names = [f"{folder}/", str(db), f"{db}-wal", f"{db}-shm"]
-    if not all(_git(folder, "check-ignore", "-q", "--no-index", name) == 0 for name in names):
-        raise StoreError(f"the subscriber store {display_path(folder)}/ is inside a git work tree "
-                         "and not ignored", f"add {display_path(folder)}/ to .gitignore, or set "
-                         f"{STORE_ENV} to a folder outside the repository")
-
-
-def check_file_not_in_git(path: Path, what: str, *, folder: bool = False) -> None:
-    """Refuse to write `path` (a file that names subscribers, or with `folder` a folder of
-    them: drafts, a ledger) where git tracks it or would pick it up. Outside a work tree,
-    or git-ignored, it is fine."""
-    path = path.resolve()
-    name = f"{path}/" if folder else str(path)
-    shown = display_path(path) + ("/" if folder else "")
-    if _git(path.parent, "ls-files", "--error-unmatch", name) == 0:
-        raise StoreError(f"{shown} is tracked by git",
-                         f"run: git rm -r --cached {shown}, and add it to .gitignore; "
-                         "it names subscribers and must never be committed")
-    if _git(path.parent, "check-ignore", "-q", "--no-index", name) == 1:
-        raise StoreError(f"{shown} is inside a git work tree and not ignored",
-                         f"write the {what} outside the repository, or add it to .gitignore; "
-                         "it names subscribers and must never be committed")
-
-
-def _git(near: Path, *args: str) -> int | None:
-    """git's exit code for `args`, run from the nearest existing folder at or above `near`;
-    None when there is no git or that folder is not inside a work tree."""
-    probe = near
-    while not probe.is_dir() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        inside = subprocess.run(["git", "-C", str(probe), "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, timeout=10)
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        return subprocess.run(["git", "-C", str(probe), *args], capture_output=True, text=True,
-                              timeout=10).returncode
-    except (OSError, subprocess.TimeoutExpired):
-        return None
 
 
 # How long to wait for another process (an import) holding the store's write lock.
@@ -173,14 +76,14 @@ class SubscriberStore:
             use_wal(self.db, BUSY_TIMEOUT)
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            migrate(self.db, self.path, self.transaction)
         except OSError as exc:
             raise StoreError(f"cannot open the subscriber store {display_path(self.path)}: {exc}",
                              "check the folder's permissions, or set NEWSLETTER_STORE") from None
         except sqlite3.Error as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):
                 self.db.close()
-            raise _store_error(self.path, exc) from None
+            raise store_error(self.path, exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -192,28 +95,7 @@ class SubscriberStore:
                  traceback: object) -> None:
         self.close()
         if isinstance(exc, sqlite3.Error):
-            raise _store_error(self.path, exc) from None
-
-    def _migrate(self) -> None:
-        version = self._version()
-        for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
-                # Another process may have migrated between our read and BEGIN IMMEDIATE
-                # (two first imports at once): read again under the write lock.
-                if self._version() > number:
-                    continue
-                for statement in _statements(MIGRATIONS[number]):
-                    self.db.execute(statement)
-                if number == 0:
-                    self.db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
-
-    def _version(self) -> int:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{display_path(self.path)} was written by a newer version "
-                             f"(schema {version})", "update this checkout before using it")
-        return version
+            raise store_error(self.path, exc) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -378,37 +260,8 @@ class SubscriberStore:
         return row[0] if row else None
 
 
-def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    said = str(exc)
-    if "locked" in said or "busy" in said:
-        hint = "another import is running; wait for it and try again"
-    elif "readonly" in said or "unable to open" in said or "disk I/O" in said:
-        hint = "check the permissions of the store's folder and files, and the free disk space"
-    elif "malformed" in said or "not a database" in said:
-        hint = ("the file is damaged: restore it from a backup, or move it away and import "
-                "the signup mailbox again")
-    else:
-        hint = "run the command again; if it keeps failing, report it with this message"
-    return StoreError(f"the subscriber store {display_path(path)} failed: {said}", hint)
-
-
 _RECORD_COLUMNS = ("address, name, status, decided_at, consent_message_id, consent_date, "
                    "consent_subject, flags")
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements (sqlite3 runs one per execute() in a transaction)."""
-    return [part.strip() for part in sqlite3_split(script) if part.strip()]
-
-
-def sqlite3_split(script: str) -> list[str]:
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line.split("--", 1)[0] + ("\n" if "--" in line else "")
-        if sqlite3.complete_statement(current):
-            statements.append(current)
-            current = ""
-    return statements
 
 
 def open_store(project_root: Path) -> SubscriberStore:

@@ -1,0 +1,242 @@
+"""Reading one signup message: its headers, its sender, its date, and the writer's own text.
+
+Mail from people is untidy: reply prefixes in many languages, quoted replies under the
+text, HTML built to defeat parsers. These functions read what a rule needs and never
+decide what a message asks (the rules in signup_requests.py do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+
+from ..source.fields import Invalid
+from .addresses import normalise_address
+
+# Replies: Re:, AW: (German), SV:/VS: (Nordic), Antw:, Rif:, Res:, RE[2]: ...
+# Forwards: Fwd:, Fw:, WG: (German), TR: (French), RV: (Spanish), Enc: (Portuguese).
+_PREFIX = re.compile(r"^\s*(re|fwd?|aw|wg|tr|rv|sv|vs|antw|rif|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*",
+                     re.IGNORECASE)
+FORWARD = {"fwd", "fw", "wg", "tr", "rv", "enc"}
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:out of (?:the )?office|automatic reply|auto(?:matic)?[- ]?(?:reply|response)|"
+    r"autoreply|\[auto-?reply\]|abwesenheit|abwesend|automatische antwort|absence|"
+    r"r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|autosvar|"
+    r"automatisch antwoord|vacation)", re.IGNORECASE)
+# Where the writer's own text ends and a quoted message begins, in the languages we meet.
+_QUOTE_INTRO = re.compile(
+    r"^(?:on\s.{0,300}\swrote\s*:|am\s.{0,300}\sschrieb\s.{0,300}:|le\s.{0,300}\sa\s[ée]crit\s*:|"
+    r"op\s.{0,300}\sschreef\s.{0,300}:|el\s.{0,300}\sescribi\S{0,2}\s*:|"
+    r"il\s.{0,300}\sha\sscritto\s*:|em\s.{0,300}\sescreveu\s*:|"
+    r"(?:from|von|de|van|da|fra|fr[åa]n|expéditeur|absender)\s*:\s*\S|"
+    r"-{5,}|_{10,})", re.IGNORECASE)
+_HTML_QUOTE = re.compile(r"gmail_quote|gmail_attr|moz-cite-prefix|OutlookMessageHeader|"
+                         r"divRplyFwdMsg|appendonsend|yahoo_quoted|protonmail_quote",
+                         re.IGNORECASE)
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
+MAX_TEXT = 200_000  # characters of a body examined: a request is a line, not a book
+FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def message_key(message: EmailMessage, data: bytes, message_id: str | None) -> str:
+    """What makes a message one already read.
+
+    The Message-ID with a digest of From, Date and Subject: another message that reuses a
+    Message-ID (a careless client, a forger) is still read. Without a Message-ID, a digest
+    of those headers and the body: mail clients rewrite status headers (Status:, X-Mozilla-
+    Status:) in place, so the whole raw message is not the same message twice.
+    """
+    fields = "\0".join(str(message.get(name, "")) for name in ("From", "Date", "Subject"))
+    if message_id:
+        return f"{message_id}\n{hashlib.sha256(fields.encode()).hexdigest()[:16]}"
+    normalised = data.replace(b"\r\n", b"\n")
+    body = normalised.split(b"\n\n", 1)[1] if b"\n\n" in normalised else b""
+    return "sha256:" + hashlib.sha256(fields.encode() + b"\0" + body).hexdigest()
+
+
+def fold(text: str) -> str:
+    """Case and spacing do not matter; neither do curly quotes or trailing punctuation."""
+    text = text.replace("\u2019", "'").replace("\u00a0", " ")
+    return " ".join(text.casefold().split()).strip(" .!")
+
+
+def split_prefixes(subject: str) -> tuple[set[str], str]:
+    """({'re', 'fwd', ...}, the subject without them)."""
+    found: set[str] = set()
+    while match := _PREFIX.match(subject):
+        found.add(match[1].lower())
+        subject = subject[match.end():]
+    return found, subject
+
+
+def normalised_subject(subject: str) -> str:
+    return fold(split_prefixes(subject)[1])
+
+
+def own_text(message: EmailMessage) -> str:
+    """What the writer typed: the plain or HTML body without quoted replies or signatures."""
+    part = message.get_body(("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()[:MAX_TEXT]
+    if part.get_content_subtype() == "html":
+        content = _html_text(content)
+    lines = [line.strip() for line in content.splitlines()]
+    own = []
+    for number, line in enumerate(lines):
+        # Gmail wraps a long "On <date> <name> <address> wrote:" over two lines.
+        two_lines = f"{line} {lines[number + 1]}" if number + 1 < len(lines) else line
+        if line.startswith(">") or line == "--" or (line and _QUOTE_INTRO.match(two_lines)):
+            break
+        own.append(line)
+    return "\n".join(own)
+
+
+class _StopReading(Exception):
+    pass
+
+
+class _TextOutside(HTMLParser):
+    """The text of an HTML body outside quotes, styles and scripts, up to a quote container."""
+
+    SKIP = frozenset({"blockquote", "style", "script", "head", "title"})
+    BREAK = frozenset({"br", "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        marks = " ".join(value or "" for name, value in attrs if name in ("class", "id"))
+        if tag == "hr" or _HTML_QUOTE.search(marks):
+            raise _StopReading
+        if tag in self.SKIP:
+            self.skipping += 1
+        if tag in self.BREAK:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.SKIP:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+        if tag in self.BREAK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def _html_text(content: str) -> str:
+    parser = _TextOutside()
+    try:
+        parser.feed(_defuse(content))
+        parser.close()
+    except _StopReading:
+        pass
+    return "".join(parser.parts)
+
+
+def _defuse(content: str) -> str:
+    """Escape every '<' that another '<' follows before any '>': it opens no tag.
+
+    html.parser rescans to the end of the text for each unclosed '<' (quadratic: a
+    message of "<div " * 20000 takes a minute, holding the store's write lock); after
+    this every '<' left has its '>' before the next '<'.
+    """
+    out = []
+    next_close = next_open = len(content)
+    for index in range(len(content) - 1, -1, -1):
+        char = content[index]
+        if char == ">":
+            next_close = index
+        elif char == "<":
+            out.append("&lt;" if next_open < next_close else "<")
+            next_open = index
+            continue
+        out.append(char)
+    return "".join(reversed(out))
+
+
+def named_addresses(own: str) -> tuple[str, ...]:
+    """Addresses written in the text: the unsubscribe link of an issue adds the reader's."""
+    found = []
+    for candidate in _ADDRESS.findall(own):
+        try:
+            found.append(normalise_address(candidate.strip(".")))
+        except Invalid:
+            continue
+    return tuple(dict.fromkeys(found))
+
+
+def is_auto_reply(message: EmailMessage, bare_subject: str) -> bool:
+    auto = re.sub(r"\([^)]*\)", "", header(message, "Auto-Submitted")).strip().lower()
+    if auto and auto != "no":
+        return True
+    for name in ("X-Autoreply", "X-Autorespond"):
+        value = header(message, name).strip().lower()
+        if value and value not in ("no", "false", "0"):
+            return True
+    if header(message, "Precedence").strip().lower() in ("auto_reply", "auto-reply", "junk"):
+        return True
+    return bool(_AUTO_SUBJECT.search(bare_subject))
+
+
+def sender(message: EmailMessage) -> tuple[str, str] | str:
+    """(display name, address) of the one sender, or why there is none."""
+    raw = message.get_all("From") or []
+    if len(raw) > 1:
+        return "more than one From header: who is asking is not clear"
+    pairs = [(n, a) for n, a in getaddresses([str(value) for value in raw]) if n or a]
+    if len(pairs) > 1:
+        return "more than one From address: who is asking is not clear"
+    for name, address in pairs:
+        try:
+            return name.strip(), normalise_address(address)
+        except Invalid:
+            continue
+    return "no usable From address"
+
+
+def addresses(message: EmailMessage, field_name: str) -> list[str]:
+    found = []
+    for _, address in getaddresses([str(v) for v in message.get_all(field_name) or []]):
+        try:
+            found.append(normalise_address(address))
+        except Invalid:
+            continue
+    return found
+
+
+def header(message: EmailMessage, name: str) -> str:
+    value = message.get(name)
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def date(message: EmailMessage, now: dt.datetime,
+         arrived: dt.datetime | None) -> tuple[dt.datetime, tuple[str, ...]]:
+    """The request's date and, when it is not the Date header's, a flag saying why."""
+    raw = message.get("Date")
+    value = None
+    if raw is not None:
+        try:
+            value = parsedate_to_datetime(str(raw))
+        except (TypeError, ValueError, IndexError):
+            value = None
+    if value is None:
+        stand_in, source = (arrived, "its arrival") if arrived else (now, "the import")
+        return stand_in, (f"no usable Date: dated by {source}, {stand_in:%Y-%m-%d %H:%M}",)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    if value > now + FUTURE_SLACK:
+        return now, (f"Date {value:%Y-%m-%d} is in the future: dated by the import, "
+                     f"{now:%Y-%m-%d %H:%M}",)
+    return value, ()
