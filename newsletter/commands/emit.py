@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..emit.run import MODES, emit_issue
+from ..emit import modes
+from ..emit.run import emit_issue
 from ..errors import display_path
 from ..mail.mailto import CONFIG_CHECKS
 from ..source.project import load_project
@@ -17,11 +18,33 @@ from .base import NewsletterCommand, ProgressBar
 from .terminal import echo
 
 
+class _ModeChoice(click.Choice):
+    """The registry's names, read when asked: a mode registered after import counts too."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(modes.MODES)
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass  # click.Choice.__init__ sets it; the registry is the only source
+
+
+class _ModeOption(click.Option):
+    """--mode, with each registered mode's one line of help."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = modes.help_text()
+        return super().get_help_record(ctx)
+
+
 @click.command(cls=NewsletterCommand)
 @click.argument("issue")
-@click.option("--mode", type=click.Choice(MODES), default="eml", show_default=True,
-              help="eml: a draft per subscriber; bcc: drafts with up to N subscribers in Bcc; "
-                   "mailto: links to click.")
+@click.option("--mode", cls=_ModeOption, type=_ModeChoice(), default=modes.DEFAULT,
+              show_default=True)
 @click.option("--subscribers", "subscribers_csv",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A CSV with the columns email,name.  [default: the subscriber store]")

@@ -7,19 +7,17 @@ Both open as ready-to-send drafts (X-Unsent: 1) in Apple Mail, Thunderbird, Outl
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
-from pathlib import Path
+from typing import ClassVar
 
 from ..mail.mailto import unsubscribe_link
 from ..mail.message import MessageFactory, new_boundary, new_message_id
 from ..output import flush_to_disk, private_folder, write_pieces_atomic
-from ..render.renderer import RenderedIssue
-from ..source.config import Config
 from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
-from .ledger import Entry, Ledger
+from .context import BaseMode, EmitContext, IssueContext
+from .ledger import Entry
 
 OUTBOX = "outbox"
 # Subscribers recorded per ledger transaction in eml mode: large enough that the
@@ -27,29 +25,46 @@ OUTBOX = "outbox"
 # interrupted batch is quick to redo.
 EML_BATCH = 500
 
+Files = list[tuple[str, list[bytes]]]
 
-class DraftWriter:
+
+class _DraftMode(BaseMode):
     """Writes the drafts of one run; feed it subscribers who do not have the issue yet."""
 
-    def __init__(self, folder: Path, config: Config, factory: MessageFactory, mode: str,
-                 ledger: Ledger, batch_size: int, run: str) -> None:
-        self.folder = folder
-        self.outbox = str(private_folder(folder / OUTBOX))  # a str: joined with each name
-        self.run = run
-        self.config = config
-        self.mode = mode
-        self.ledger = ledger
-        self.batch_size = batch_size
-        self.factory = factory
-        self.generic_unsubscribe = unsubscribe_link(config)
+    folders: ClassVar[tuple[str, ...]] = (OUTBOX,)
+
+    def __init__(self, context: EmitContext) -> None:
+        super().__init__(context)
+        self.folder, self.config, self.ledger = context.folder, context.config, context.ledger
+        self.outbox = str(private_folder(self.folder / OUTBOX))  # a str: joined with each name
+        self.factory: MessageFactory = context.prepared
         self.waiting: list[Subscriber] = []
-        self.next_bcc = _next_bcc_number(ledger.files_done("bcc"))
         self.files_written = 0
-        self.emitted = 0
+
+    @classmethod
+    def prepare(cls, issue: IssueContext) -> MessageFactory:
+        """The drafts' shared parts, made before any file is: a subject or list id that
+        cannot go in a header stops the run with the output folder untouched."""
+        config = issue.config
+        factory = MessageFactory(config, issue.rendered, date=issue.date,
+                                 boundary=new_boundary(), draft=True)
+        sender = config.sender
+        factory.message_pieces(to=[(sender.name, sender.email)],
+                               message_id=new_message_id(config),
+                               unsubscribe_url=unsubscribe_link(config))
+        return factory
+
+    def batch(self) -> int:
+        """Subscribers per ledger batch."""
+        raise NotImplementedError
+
+    def drafts(self, subscribers: list[Subscriber]) -> tuple[Files, list[Entry]]:
+        """One batch's files and the ledger entries that say who is in which."""
+        raise NotImplementedError
 
     def add(self, subscribers: list[Subscriber]) -> None:
         self.waiting.extend(subscribers)
-        size = EML_BATCH if self.mode == "eml" else self.batch_size
+        size = self.batch()
         while len(self.waiting) >= size:
             self._write(self.waiting[:size])
             del self.waiting[:size]
@@ -65,48 +80,63 @@ class DraftWriter:
                 "send it"]
 
     def _write(self, subscribers: list[Subscriber]) -> None:
-        files: list[tuple[str, list[bytes]]] = []
-        entries: list[Entry] = []
-        if self.mode == "eml":
-            for subscriber in subscribers:
-                name = _draft_name(subscriber)
-                message_id = new_message_id(self.config)
-                files.append((name, self.factory.message_pieces(
-                    to=[(subscriber.name, subscriber.email)], message_id=message_id,
-                    unsubscribe_url=unsubscribe_link(self.config, subscriber.email))))
-                entries.append(_entry(subscriber, "eml", f"{OUTBOX}/{name}", message_id))
-        else:
-            name = f"bcc-{self.next_bcc:04d}.eml"
-            self.next_bcc += 1
-            message_id = new_message_id(self.config)
-            sender = self.config.sender
-            files.append((name, self.factory.message_pieces(
-                to=[(sender.name, sender.email)], message_id=message_id,
-                bcc=[(s.name, s.email) for s in subscribers],
-                unsubscribe_url=self.generic_unsubscribe)))
-            entries = [_entry(s, "bcc", f"{OUTBOX}/{name}", message_id) for s in subscribers]
+        files, entries = self.drafts(subscribers)
         # Recorded as pending first: if the run dies before finish(), the next run
         # deletes these files and emits to these subscribers again, never twice.
-        self.ledger.begin(entries, self.run)
+        self.ledger.begin(entries, self.context.run)
         write_pieces_atomic(self.outbox, files)
         flush_to_disk(self.folder / OUTBOX)
         self.ledger.finish(entries)
         self.files_written += len(files)
         self.emitted += len(subscribers)
 
-
-def draft_factory(config: Config, rendered: RenderedIssue, date: dt.datetime) -> MessageFactory:
-    """The drafts' shared parts, made before any file is: a subject or list id that cannot
-    go in a header stops the run with the output folder untouched."""
-    factory = MessageFactory(config, rendered, date=date, boundary=new_boundary(), draft=True)
-    sender = config.sender
-    factory.message_pieces(to=[(sender.name, sender.email)], message_id=new_message_id(config),
-                           unsubscribe_url=unsubscribe_link(config))
-    return factory
+    def _entry(self, subscriber: Subscriber, name: str, message_id: str) -> Entry:
+        return Entry(address_key(subscriber.email), subscriber.email, self.name,
+                     f"{OUTBOX}/{name}", message_id)
 
 
-def _entry(subscriber: Subscriber, mode: str, file: str, message_id: str) -> Entry:
-    return Entry(address_key(subscriber.email), subscriber.email, mode, file, message_id)
+class EmlMode(_DraftMode):
+    name = "eml"
+    help = "a draft per subscriber"
+
+    def batch(self) -> int:
+        return EML_BATCH
+
+    def drafts(self, subscribers: list[Subscriber]) -> tuple[Files, list[Entry]]:
+        files: Files = []
+        entries: list[Entry] = []
+        for subscriber in subscribers:
+            name = _draft_name(subscriber)
+            message_id = new_message_id(self.config)
+            files.append((name, self.factory.message_pieces(
+                to=[(subscriber.name, subscriber.email)], message_id=message_id,
+                unsubscribe_url=unsubscribe_link(self.config, subscriber.email))))
+            entries.append(self._entry(subscriber, name, message_id))
+        return files, entries
+
+
+class BccMode(_DraftMode):
+    name = "bcc"
+    help = "drafts with up to N subscribers in Bcc"
+
+    def __init__(self, context: EmitContext) -> None:
+        super().__init__(context)
+        self.generic_unsubscribe = unsubscribe_link(self.config)
+        self.next_bcc = _next_bcc_number(self.ledger.files_done(self.name))
+
+    def batch(self) -> int:
+        return self.context.batch_size
+
+    def drafts(self, subscribers: list[Subscriber]) -> tuple[Files, list[Entry]]:
+        name = f"bcc-{self.next_bcc:04d}.eml"
+        self.next_bcc += 1
+        message_id = new_message_id(self.config)
+        sender = self.config.sender
+        files = [(name, self.factory.message_pieces(
+            to=[(sender.name, sender.email)], message_id=message_id,
+            bcc=[(s.name, s.email) for s in subscribers],
+            unsubscribe_url=self.generic_unsubscribe))]
+        return files, [self._entry(s, name, message_id) for s in subscribers]
 
 
 def _draft_name(subscriber: Subscriber) -> str:

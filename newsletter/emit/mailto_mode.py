@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
 from .. import clock
 from ..output import unique_path, write_all_atomic
-from ..render.renderer import RenderedIssue
-from ..source.config import Config
 from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
-from .ledger import Entry, Ledger
+from .context import BaseMode, EmitContext
+from .ledger import Entry
 from .mailto_links import mailto_files, plan_mailto
 
 LINKS, PAGE = "mailto.txt", "mailto.html"
 FILES = (LINKS, PAGE)
 
 
-class MailtoWriter:
+class MailtoMode(BaseMode):
     """Collects this run's subscribers; links need the whole list, so they are written at close."""
 
-    def __init__(self, folder: Path, config: Config, rendered: RenderedIssue, ledger: Ledger,
-                 batch_size: int, run: str) -> None:
-        self.folder, self.config, self.rendered = folder, config, rendered
-        self.ledger, self.batch_size, self.run = ledger, batch_size, run
+    name = "mailto"
+    help = "links to click"
+    companions: ClassVar[dict[str, str]] = {".txt": ".html"}  # mailto.txt's page
+
+    def __init__(self, context: EmitContext) -> None:
+        super().__init__(context)
+        self.folder, self.config, self.rendered = context.folder, context.config, context.rendered
+        self.ledger, self.batch_size, self.run = context.ledger, context.batch_size, context.run
         self.subscribers: list[Subscriber] = []
-        self.emitted = 0
 
     def add(self, subscribers: list[Subscriber]) -> None:
         self.subscribers.extend(subscribers)
@@ -35,7 +37,7 @@ class MailtoWriter:
             return []
         plan = plan_mailto(self.config, self.rendered, self.subscribers, self.batch_size)
         data = mailto_files(plan, self.config, self.rendered)
-        entries = [Entry(address_key(s.email), s.email, "mailto", LINKS, None)
+        entries = [Entry(address_key(s.email), s.email, self.name, LINKS, None)
                    for batch in plan.batches for s in batch.recipients]
         self.ledger.begin(entries, self.run)
         kept = self._keep_previous()

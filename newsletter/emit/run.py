@@ -29,15 +29,13 @@ from ..source.models import Subscriber
 from ..source.project import Project
 from ..subscribers.addresses import address_key
 from ..subscribers.csvfile import Row
-from ..subscribers.lists import CsvList, StoreList
+from ..subscribers.lists import RecipientList
 from ..subscribers.store import check_file_not_in_git
-from .drafts import OUTBOX, DraftWriter, draft_factory
+from . import modes
+from .context import IssueContext
 from .ledger import LEDGER_FILE, Ledger, ledger_files
-from .mailto_mode import MailtoWriter
 
-MODES = ("eml", "bcc", "mailto")
 CHUNK = 500  # subscribers looked up in the ledger at once
-RecipientList = CsvList | StoreList
 
 
 class NothingEmittedError(NewsletterError):
@@ -85,15 +83,15 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
     and the whole list (read twice, so a long list costs no memory). A run that fails
     before recording anyone removes what it created.
     """
-    if mode not in MODES:
-        raise NewsletterError(f"unknown mode {mode!r}", f"use one of: {', '.join(MODES)}")
+    mode_class = modes.mode_class(mode, project.config)
     if batch_size < 1:
         raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
     issue = find_issue(project.issues, ref)
     rendered = Renderer(project.root, project.config).render(issue)
-    factory = draft_factory(project.config, rendered, now()) if mode != "mailto" else None
-    check_out_dir(out_dir)
     folder = out_dir / issue.id
+    context = IssueContext(folder, project.config, rendered, batch_size, now())
+    prepared = mode_class.prepare(context)
+    check_out_dir(out_dir)
     check_file_not_in_git(folder, "drafts and the ledger (--out DIR)", folder=True)
     sender = address_key(project.config.sender.email)
     rows, usable, refused = _survey(recipients, sender)
@@ -108,10 +106,7 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         _check_same_issue(ledger, rendered, force)
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
-        if factory is None:
-            writer = MailtoWriter(folder, project.config, rendered, ledger, batch_size, run)
-        else:
-            writer = DraftWriter(folder, project.config, factory, mode, ledger, batch_size, run)
+        writer = mode_class(context.opened(ledger, run, prepared))
         for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover):
             writer.add(chunk)
         report.notes += _web_page_note(project, rendered)
@@ -192,7 +187,7 @@ class _Mover:
     def release(self, keys: list[str]) -> None:
         files = self.ledger.files_of(keys, except_run=self.run)
         for name in files:
-            for path in _with_companions(self.folder / name):
+            for path in modes.with_companions(self.folder / name):
                 if path.exists():
                     if self.target is None:
                         stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
@@ -269,21 +264,17 @@ def _recover(folder: Path, ledger: Ledger) -> int:
     """
     removed = 0
     for name in ledger.pending_files():
-        for path in _with_companions(folder / name):
+        for path in modes.with_companions(folder / name):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed += 1
     if removed:
         flush_to_disk(folder)
     ledger.drop_pending()
-    remove_leftovers(folder / OUTBOX)
+    for name in modes.folders():
+        remove_leftovers(folder / name)
     remove_leftovers(folder)
     return removed
-
-
-def _with_companions(path: Path) -> list[Path]:
-    """A file and those that go with it: mailto.txt's page is mailto.html."""
-    return [path, path.with_suffix(".html")] if path.suffix == ".txt" else [path]
 
 
 @dataclass
@@ -314,7 +305,8 @@ def _claim(folder: Path) -> Iterator[_Claim]:
                               "wait for it to finish, then run again") from None
         os.fchmod(fd, 0o600)  # a lock left by an older version may be 0644
         new_ledger = not (folder / LEDGER_FILE).exists()
-        new_outbox = not (folder / OUTBOX).exists()
+        new_folders = [folder / name for name in modes.folders()
+                       if not (folder / name).exists()]
         claim = _Claim()
         try:
             yield claim
@@ -324,8 +316,8 @@ def _claim(folder: Path) -> Iterator[_Claim]:
                     for path in ledger_files(folder):
                         with contextlib.suppress(FileNotFoundError):
                             path.unlink()
-                if new_outbox:
-                    _remove_folders([folder / OUTBOX])
+                for path in new_folders:  # each on its own: none is inside another
+                    _remove_folders([path])
                 if new_lock:
                     lock.unlink()
                 _remove_folders(made)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import Problem, display_path
 from ..source.fields import Invalid
@@ -12,6 +13,18 @@ from ..source.models import Subscriber
 from .addresses import normalise_address
 from .csvfile import Row, check_readable, read_csv
 from .store import SUBSCRIBED, SubscriberStore
+
+
+class RecipientList(Protocol):
+    """What `emit` needs of a list: `check` reads it all (so an unreadable list stops the
+    run before the first draft) and counts the rows; `rows` reads it again, lazily."""
+
+    @property
+    def label(self) -> str: ...
+
+    def check(self) -> int: ...
+
+    def rows(self) -> Iterator[Row]: ...
 
 
 @dataclass(frozen=True)

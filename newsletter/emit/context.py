@@ -1,0 +1,93 @@
+"""What an emit mode is: the protocol `emit_issue` drives, and the context it is built from."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from ..render.renderer import RenderedIssue
+from ..source.config import Config
+from ..source.models import Subscriber
+from .ledger import Ledger
+
+
+@dataclass(frozen=True)
+class IssueContext:
+    """What is known before the output folder is touched (`folder` is only a path yet)."""
+
+    folder: Path
+    config: Config
+    rendered: RenderedIssue
+    batch_size: int
+    date: dt.datetime
+
+    def opened(self, ledger: Ledger, run: str, prepared: Any) -> EmitContext:
+        return EmitContext(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+                           ledger=ledger, run=run, prepared=prepared)
+
+
+@dataclass(frozen=True)
+class EmitContext(IssueContext):
+    """A run's context once the folder is claimed: its ledger, the run's id (a --force
+    run's is kept until it finishes) and what the mode's `prepare` returned."""
+
+    ledger: Ledger
+    run: str
+    prepared: Any
+
+
+class EmitMode(Protocol):
+    """A send path. `emit_issue` calls `prepare` before the output folder is touched (so a
+    failure there leaves it as found), builds the mode from the context, feeds it fresh
+    subscribers in chunks, then calls `close`. A mode records whom it emitted to with
+    the ledger's two steps: `begin` (pending) before anything leaves, `finish` (done)
+    once it is safely written; an interrupted run's pending files are removed on resume."""
+
+    name: ClassVar[str]  # the --mode value, and the ledger's `mode` column
+    help: ClassVar[str]  # one line for `emit --help`
+    disabled_message: ClassVar[str]  # why it cannot run, when `enabled` says no
+    folders: ClassVar[tuple[str, ...]]  # subfolders it writes in (cleaned on resume)
+    companions: ClassVar[dict[str, str]]  # a ledger file's suffix -> its companion's
+    emitted: int  # subscribers recorded done so far
+
+    @classmethod
+    def enabled(cls, config: Config) -> bool: ...
+
+    @classmethod
+    def prepare(cls, issue: IssueContext) -> Any: ...
+
+    def __init__(self, context: EmitContext) -> None: ...
+
+    def add(self, subscribers: list[Subscriber]) -> None: ...
+
+    def close(self) -> list[str]:
+        """Emit what is left; returns notes for the editor."""
+        ...
+
+
+class BaseMode:
+    """Defaults for a mode: always enabled, nothing to prepare, no folders of its own."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    disabled_message: ClassVar[str] = ""
+    folders: ClassVar[tuple[str, ...]] = ()
+    companions: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, context: EmitContext) -> None:
+        self.context = context
+        self.emitted = 0
+
+    @classmethod
+    def enabled(cls, config: Config) -> bool:
+        """Whether this project can use the mode (e.g. SMTP needs its settings)."""
+        return True
+
+    @classmethod
+    def prepare(cls, issue: IssueContext) -> Any:
+        """Check and build what can be before the folder is touched; handed back to the
+        mode as `context.prepared`."""
+        return None
