@@ -5,22 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+SEVERITIES = ("error", "warning", "note")
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in one input file, with the place and a way to fix it."""
+    """One thing wrong, with the place and a way to fix it: an input file's problem, or one
+    of `check`'s findings, which also say how bad it is and which rule found it.
+
+    `path` is a file, or what else the problem is in, already as shown ("email").
+    """
 
     path: Path | str
     line: int | None
     field: str | None
     message: str
     hint: str = ""
+    severity: str | None = None  # one of SEVERITIES; None for an input file's problem
+    rule: str | None = None      # check's rule id: "css-support", "contrast", "spam"...
+
+    @property
+    def where(self) -> str:
+        """'content/x.md:3', 'newsletter.yaml', 'email': the place as the editor reads it."""
+        shown = display_path(self.path)
+        return shown if self.line is None else f"{shown}:{self.line}"
+
+    def located(self) -> str:
+        """The place, the field and the message, with the hint: the line without severity."""
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{self.where}: {what}" + (f" (hint: {self.hint})" if self.hint else "")
 
     def __str__(self) -> str:
-        shown = display_path(self.path)
-        place = shown if self.line is None else f"{shown}:{self.line}"
-        what = f"{self.field}: {self.message}" if self.field else self.message
-        return f"{place}: {what}" + (f" (hint: {self.hint})" if self.hint else "")
+        return (f"{self.severity}: " if self.severity else "") + self.located()
 
 
 def display_path(path: Path | str) -> str:
@@ -54,7 +70,7 @@ class ValidationError(NewsletterError):
         super().__init__(f"{len(self.problems)} problem(s) in the input files")
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        return [p.located() for p in self.problems]
 
 
 class ConfigError(ValidationError):

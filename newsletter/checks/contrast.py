@@ -7,7 +7,8 @@ import math
 
 from ..source.config import Config, Palette
 from ..source.yamlsource import load_yaml
-from .findings import Finding
+from .findings import Finding, finding
+from .registry import CHECK, PREFLIGHT, CheckContext, rule
 
 # WCAG 2.1 AA, success criterion 1.4.3: normal-size text needs 4.5:1.
 MINIMUM = 4.5
@@ -49,7 +50,7 @@ def check_contrast(config: Config) -> list[Finding]:
                 fix = (f"{'lighten' if darker else 'darken'} {bg_name}, or make {fg_name} "
                        f"{'light' if darker else 'dark'}: {passing} is the nearest {fg_key} "
                        "that passes")
-            findings.append(Finding(
+            findings.append(finding(
                 "error", where,
                 f"{fg_name} {fg} on {bg_name} {bg} ({what}) has a contrast of "
                 f"{_shown(ratio)}:1 in {mode} mode, below WCAG AA's {MINIMUM}:1 for normal text",
@@ -111,3 +112,8 @@ def _key_lines(config: Config):
         return doc.lines if doc is not None else {}
 
     return lambda key: lines().get(key, 0)
+
+
+@rule("contrast", stages=(PREFLIGHT, CHECK), order=80)
+def _contrast(context: CheckContext) -> list[Finding]:
+    return check_contrast(context.project.config)

@@ -15,7 +15,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .findings import Finding
+from .findings import Finding, finding
+from .registry import CHECK, CheckContext, rule
 
 DATA_FILE = "caniemail-css.json"
 
@@ -254,7 +255,7 @@ def _finding(data: dict, slug: str, name: str, where: str, clients: list[str]) -
     names = [data["clients"][c] for c in sorted(clients, key=order.index)]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     date = data["source"]["data_date"][:10]
-    return Finding(
+    return finding(
         "warning", where,
         f"CSS '{name}' is not supported by {listed} (caniemail, data of {date})",
         f"where it is not supported it degrades to {_DEGRADES.get(slug, _DEGRADES_OTHERWISE)}; "
@@ -268,13 +269,13 @@ def _stale_acceptances(features: dict, accepted: dict[str, str],
     findings = []
     for slug in sorted(accepted):
         if slug not in features:
-            findings.append(Finding(
+            findings.append(finding(
                 "warning", "newsletter.yaml",
                 f"check.accepted_css: '{slug}' is not a caniemail CSS feature",
                 "use a slug from the check's own warnings, such as css-border-radius",
                 "css-support"))
         elif slug not in needed:
-            findings.append(Finding(
+            findings.append(finding(
                 "note", "newsletter.yaml",
                 f"check.accepted_css: '{slug}' is accepted, but no template needs it any more",
                 "remove the entry, so a new use of it is reported again", "css-support"))
@@ -290,3 +291,8 @@ def _blank_inside(match: re.Match) -> str:
     """A quoted string with its content blanked: ';' or '{' inside it ends nothing."""
     text = match.group(0)
     return text[0] + re.sub(r"[^\n]", "x", text[1:-1]) + text[-1]
+
+
+@rule("css-support", stages=(CHECK,), order=130)
+def _css_support(context: CheckContext) -> list[Finding]:
+    return check_template_css(context.templates, context.project.config.check.accepted_css)

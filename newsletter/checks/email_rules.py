@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..errors import display_path
@@ -14,7 +15,8 @@ from ..source.models import Issue
 from ..source.project import Project
 from ..source.schedule import INTRO_PLACEHOLDER  # what `new` leaves for the editor
 from ..source.yamlsource import dotted, load_yaml
-from .findings import Finding
+from .findings import Finding, finding
+from .registry import ARCHIVE, CHECK, PREFLIGHT, CheckContext, rule
 
 GMAIL_CLIP_BYTES = 102_000
 MAX_MAILTO = 2000
@@ -38,18 +40,18 @@ def check_links_and_images(html: str) -> list[Finding]:
         host = (urlsplit(href).hostname or "").lower() if scheme in ("http", "https") else ""
         if scheme in ("mailto", "tel", "sms"):
             if scheme == "mailto" and len(href) > MAX_MAILTO:
-                findings.append(Finding("error", "email", f"a mailto: link of {len(href):,} "
+                findings.append(finding("error", "email", f"a mailto: link of {len(href):,} "
                                         f"characters, over {MAX_MAILTO:,} ({href[:40]}...)",
                                         "many mail apps cut longer links: shorten its body",
                                         "mailto-length"))
         elif scheme == "javascript":
-            findings.append(Finding("error", "email", f"a javascript: link ({href[:60]})",
+            findings.append(finding("error", "email", f"a javascript: link ({href[:60]})",
                                     "mail apps block scripts: link to a page instead", "links"))
         elif scheme != "https":
-            findings.append(Finding("error", "email", f"the link {href[:80]!r} is not https",
+            findings.append(finding("error", "email", f"the link {href[:80]!r} is not https",
                                     "link to the full https:// address", "links"))
         elif host in SHORTENERS:
-            findings.append(Finding("error", "email", f"the link {href[:80]!r} goes through the "
+            findings.append(finding("error", "email", f"the link {href[:80]!r} goes through the "
                                     f"URL shortener {host}", "link to the page itself: "
                                     "shorteners hide where a link goes and look like spam",
                                     "links"))
@@ -57,10 +59,10 @@ def check_links_and_images(html: str) -> list[Finding]:
         src = _attribute(tag, "src") or ""
         alt = _attribute(tag, "alt")
         if not src.startswith("https://"):
-            findings.append(Finding("error", "email", f"the image {src[:80]!r} is not https",
+            findings.append(finding("error", "email", f"the image {src[:80]!r} is not https",
                                     "use the image's https:// address", "images"))
         if alt is None or not alt.strip():
-            findings.append(Finding("error", "email", f"the image {src[:80]!r} has no alt text",
+            findings.append(finding("error", "email", f"the image {src[:80]!r} has no alt text",
                                     "say what it shows in the chunk's image.alt", "images"))
     return list(dict.fromkeys(findings))  # a repeated link or image: one finding
 
@@ -74,8 +76,7 @@ def check_markdown_links(issue: Issue) -> list[Finding]:
                              include="refused") if doc else []
     for entry in issue.entries:
         problems += body_link_problems(entry.chunk)
-    return [Finding("error", f"{_shown(p.path)}:{p.line}", f"{p.field}: {p.message}", p.hint,
-                    "links") for p in problems]
+    return [replace(p, severity="error", rule="links") for p in problems]
 
 
 def check_subject(issue: Issue) -> list[Finding]:
@@ -111,13 +112,13 @@ def check_subject(issue: Issue) -> list[Finding]:
         found.append(("preheader", "warning", "the preheader repeats the subject",
                       "say something the subject does not", "preheader"))
     # The issue file is read for line numbers only when there is something to point at.
-    return [Finding(severity, _where(issue, (key,)), message, hint, rule)
+    return [finding(severity, _where(issue, (key,)), message, hint, rule)
             for key, severity, message, hint, rule in found]
 
 
 def check_intro(issue: Issue) -> list[Finding]:
     if INTRO_PLACEHOLDER.lower() in issue.intro.lower():
-        return [Finding("error", _where(issue, ("intro",)), "the intro is still the placeholder "
+        return [finding("error", _where(issue, ("intro",)), "the intro is still the placeholder "
                         "`new` wrote", "write the intro", "intro")]
     return []
 
@@ -129,7 +130,7 @@ def check_sent_before(project: Project, issue: Issue) -> list[Finding]:
     for index, entry in enumerate(issue.entries):
         if entry.chunk.id in earlier:
             other = earlier[entry.chunk.id]
-            findings.append(Finding("warning", _where(issue, ("chunks", index)),
+            findings.append(finding("warning", _where(issue, ("chunks", index)),
                                     f"{entry.chunk.id!r} was already in issue {other.number} "
                                     f"({other.id})", "pick an unsent chunk, or say in its note "
                                     "why it is here again", "sent-before"))
@@ -146,7 +147,7 @@ def check_content_warnings(issue: Issue) -> list[Finding]:
             if entry.note and not entry.chunk.content_warning]:  # shown after its warning
         found = SELF_HARM.search(text)
         if found:
-            findings.append(Finding(
+            findings.append(finding(
                 "warning", _where(issue, key), f"{dotted(key)} speaks of {found.group(0)!r}, "
                 "and nothing warns the reader first", "say it gently, or leave it to a chunk "
                 "with a content_warning", "content-warning"))
@@ -158,7 +159,7 @@ def check_content_warnings(issue: Issue) -> list[Finding]:
         found = SELF_HARM.search(text)
         if found:
             line = _line_in_file(chunk.path, found.group(0))
-            findings.append(Finding("warning", f"{_shown(chunk.path)}:{line}",
+            findings.append(finding("warning", f"{_shown(chunk.path)}:{line}",
                                     f"speaks of {found.group(0)!r} without a content_warning",
                                     "add content_warning: \"Mentions ...\" to its front matter",
                                     "content-warning"))
@@ -172,32 +173,43 @@ def check_size(html: str) -> list[Finding]:
     if size <= GMAIL_CLIP_BYTES:
         return []
     # A warning, as `build` gives it: the files are fine, but Gmail hides the footer.
-    return [Finding("warning", "email", f"the HTML is {size / 1000:.1f} KB; Gmail clips over "
+    return [finding("warning", "email", f"the HTML is {size / 1000:.1f} KB; Gmail clips over "
                     "102 KB and hides the rest, footer included",
                     "drop a chunk or shorten the intro", "size")]
 
 
-def check_footer(project: Project, html: str, text: str, unsubscribe_url: str) -> list[Finding]:
-    """Every email carries the crisis lines, the disclaimer and the unsubscribe link, twice."""
+def check_crisis_lines(project: Project, html: str, text: str) -> list[Finding]:
+    """Every crisis line of newsletter.yaml and the helpline directory, in both parts."""
     footer = project.config.footer
+    needed = [(f"the crisis line {line.label}", line.label) for line in footer.crisis_lines]
+    needed.append(("the helpline directory", footer.helpline_directory.url.split("//")[1]))
+    return _missing(needed, html, text, "crisis-line")
+
+
+def check_disclaimer(project: Project, html: str, text: str) -> list[Finding]:
+    disclaimer = " ".join(project.config.footer.disclaimer.split())
+    return _missing([("the disclaimer", disclaimer)], html, text, "disclaimer")
+
+
+def check_unsubscribe(html: str, text: str, unsubscribe_url: str) -> list[Finding]:
+    findings = []
+    if f'href="{html_lib.escape(unsubscribe_url)}"' not in html:
+        findings.append(finding("error", "email (HTML part)", "the unsubscribe link is missing",
+                                "keep {{ unsubscribe_url }} in the template", "unsubscribe"))
+    if unsubscribe_url not in text:
+        findings.append(finding("error", "email (text part)", "the unsubscribe link is missing",
+                                "keep {{ unsubscribe_url }} in the template", "unsubscribe"))
+    return findings
+
+
+def _missing(needed: list[tuple[str, str]], html: str, text: str, rule_id: str) -> list[Finding]:
+    """An error for each (what, words) whose words the HTML or the text part lacks."""
     shown = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
     flat_text = " ".join(text.split())
-    needed = [(f"the crisis line {line.label}", line.label) for line in footer.crisis_lines]
-    needed += [("the helpline directory", footer.helpline_directory.url.split("//")[1]),
-               ("the disclaimer", " ".join(footer.disclaimer.split()))]
-    findings = []
-    for what, words in needed:
-        for part, content in (("HTML", shown), ("text", flat_text)):
-            if words not in content:
-                findings.append(Finding("error", f"email ({part} part)", f"{what} is missing",
-                                        "keep the footer partial in the template", "footer"))
-    if f'href="{html_lib.escape(unsubscribe_url)}"' not in html:
-        findings.append(Finding("error", "email (HTML part)", "the unsubscribe link is missing",
-                                "keep {{ unsubscribe_url }} in the template", "footer"))
-    if unsubscribe_url not in text:
-        findings.append(Finding("error", "email (text part)", "the unsubscribe link is missing",
-                                "keep {{ unsubscribe_url }} in the template", "footer"))
-    return findings
+    return [finding("error", f"email ({part} part)", f"{what} is missing",
+                    "keep the footer partial in the template", rule_id)
+            for what, words in needed
+            for part, content in (("HTML", shown), ("text", flat_text)) if words not in content]
 
 
 def _attribute_values(html: str, tag: str, name: str) -> list[str]:
@@ -233,3 +245,61 @@ def _shown(path) -> str:
 def _same(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()).strip(" .!?") == " ".join(b.casefold().split()).strip(
         " .!?")
+
+
+# The rules, in the order their findings are shown. The footer's are errors whatever a
+# setting says: every email carries the crisis lines, the disclaimer and the unsubscribe link.
+QUICK = (PREFLIGHT, CHECK)
+
+
+@rule("links", stages=QUICK, order=10, needs_email=True)
+def _links(context: CheckContext) -> list[Finding]:
+    return check_links_and_images(context.html)
+
+
+@rule("subject", stages=(PREFLIGHT, CHECK, ARCHIVE), order=20)
+def _subject(context: CheckContext) -> list[Finding]:
+    return check_subject(context.issue)
+
+
+@rule("intro", stages=(PREFLIGHT, CHECK, ARCHIVE), order=30)
+def _intro(context: CheckContext) -> list[Finding]:
+    return check_intro(context.issue)
+
+
+@rule("size", stages=QUICK, order=40, needs_email=True)
+def _size(context: CheckContext) -> list[Finding]:
+    return check_size(context.html)
+
+
+@rule("crisis-line", stages=QUICK, order=50, needs_email=True, severity="error")
+def _crisis_lines(context: CheckContext) -> list[Finding]:
+    return check_crisis_lines(context.project, context.html, context.text)
+
+
+@rule("disclaimer", stages=QUICK, order=60, needs_email=True, severity="error")
+def _disclaimer(context: CheckContext) -> list[Finding]:
+    return check_disclaimer(context.project, context.html, context.text)
+
+
+@rule("unsubscribe", stages=QUICK, order=70, needs_email=True, severity="error")
+def _unsubscribe(context: CheckContext) -> list[Finding]:
+    return check_unsubscribe(context.html, context.text, context.unsubscribe_url)
+
+
+# contrast.py: 80
+
+
+@rule("markdown-links", stages=(CHECK,), order=90)
+def _markdown_links(context: CheckContext) -> list[Finding]:
+    return check_markdown_links(context.issue)
+
+
+@rule("sent-before", stages=(CHECK,), order=100)
+def _sent_before(context: CheckContext) -> list[Finding]:
+    return check_sent_before(context.project, context.issue)
+
+
+@rule("content-warning", stages=(CHECK,), order=110)
+def _content_warnings(context: CheckContext) -> list[Finding]:
+    return check_content_warnings(context.issue)

@@ -1,19 +1,24 @@
-"""One finding of `check`: how bad, where, what is wrong, how to fix it."""
+"""`check`'s findings are errors.Problem with a severity and a rule: one type for both."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
-SEVERITIES = ("error", "warning", "note")
+from ..errors import SEVERITIES, Problem
+
+__all__ = ["SEVERITIES", "Finding", "finding"]
+
+Finding = Problem  # the name rules use in their annotations
+
+_PLACE = re.compile(r"(?P<path>.+):(?P<line>\d+)")
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: str   # "error" | "warning" | "note"
-    where: str      # "content/x.md:3", "newsletter.yaml:40", "email", "subject"
-    message: str    # what is wrong
-    hint: str       # how to fix it
-    rule: str       # short id, e.g. "css-support", "contrast", "spam"
+def finding(severity: str, where: str, message: str, hint: str,
+            rule: str | None = None) -> Problem:
+    """A finding at `where`, a place as shown: 'content/x.md:3', 'newsletter.yaml', 'email'.
 
-    def __str__(self) -> str:
-        return f"{self.severity}: {self.where}: {self.message} (hint: {self.hint})"
+    `rule` may be left out: the runner fills in the id of the rule that found it.
+    """
+    place = _PLACE.fullmatch(where)
+    path, line = (place.group("path"), int(place.group("line"))) if place else (where, None)
+    return Problem(path, line, None, message, hint, severity, rule)

@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import tempfile
 
-from .findings import Finding
+from .findings import Finding, finding
+from .registry import CHECK, CheckContext, rule
 
 # SpamAssassin's default required_score: at or above it, mail is marked as spam.
 SPAM_SCORE = 5.0
@@ -30,7 +31,7 @@ def check_spam(eml: bytes) -> list[Finding]:
     """A note with the score and rules below 5.0, an error at or above; a note if not installed."""
     program = shutil.which("spamassassin")
     if program is None:
-        return [Finding("note", "email", "SpamAssassin is not installed: no spam score",
+        return [finding("note", "email", "SpamAssassin is not installed: no spam score",
                         "to get one, install it (Debian and Ubuntu: sudo apt-get install "
                         "spamassassin); it runs offline with the rules it ships", "spam")]
     with tempfile.TemporaryDirectory(prefix="spamassassin-") as home:
@@ -58,12 +59,12 @@ def spam_finding(rules: list[tuple[str, str]], descriptions: dict[str, str]) -> 
     score = round(sum(float(points) for _, points in rules), 3)
     listed = ", ".join(f"{name} {points}" for name, points in rules) or "none"
     if score < SPAM_SCORE:
-        return Finding("note", "email", f"SpamAssassin score {score:.1f} (rules: {listed})",
+        return finding("note", "email", f"SpamAssassin score {score:.1f} (rules: {listed})",
                        f"below {SPAM_SCORE}, where mail is marked as spam by default; "
                        f"{_LOCAL_ONLY}", "spam")
     worst = [f"{name} ({descriptions.get(name, 'see the SpamAssassin rule list')})"
              for name, points in rules[:3] if float(points) > 0]
-    return Finding("error", "email",
+    return finding("error", "email",
                    f"SpamAssassin score {score:.1f} is at or above {SPAM_SCORE}, where mail is "
                    f"marked as spam by default (rules: {listed})",
                    f"change what the highest-scoring rules flag: {'; '.join(worst)}", "spam")
@@ -101,7 +102,12 @@ def _descriptions(output: str) -> dict[str, str]:
 
 
 def _failed(what: str) -> Finding:
-    return Finding("warning", "email", f"SpamAssassin {what}",
+    return finding("warning", "email", f"SpamAssassin {what}",
                    "run `spamassassin -L -t < out/ISSUE/email.eml` to see why; if it says no "
                    "rules were found, run `sudo sa-update` or reinstall the spamassassin package",
                    "spam")
+
+
+@rule("spam", stages=(CHECK,), order=120, needs_email=True)
+def _spam(context: CheckContext) -> list[Finding]:
+    return check_spam(context.eml)

@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from ..checks.email_rules import check_intro, check_subject
-from ..checks.findings import Finding
-from ..errors import NewsletterError, OutputError, RenderError, display_path
+from ..checks.run import unfinished_errors
+from ..errors import NewsletterError, OutputError, Problem, RenderError, display_path
 from ..output import remove_leftovers, write_all_atomic
 from ..render.markup import markdown_to_html
 from ..render.renderer import third_party_resources
@@ -40,7 +39,7 @@ class UnfinishedIssueError(ArchiveError):
     """An issue due for the site whose text is not written yet (the placeholder intro `new`
     wrote, an empty subject): nothing is published, so no draft reaches the feed."""
 
-    def __init__(self, findings: list[Finding], today: dt.date) -> None:
+    def __init__(self, findings: list[Problem], today: dt.date) -> None:
         self.findings, self.today = findings, today
         super().__init__(f"{len(findings)} issue(s) not ready to publish")
 
@@ -68,9 +67,7 @@ def build_archive(project: Project, out_dir: Path, today: dt.date) -> ArchiveRes
     published = sorted((i for i in project.issues if i.date <= today),
                        key=lambda i: (i.date, i.number), reverse=True)
     held_back = [i for i in project.issues if i.date > today]
-    unfinished = [finding for issue in published
-                  for finding in check_intro(issue) + check_subject(issue)
-                  if finding.severity == "error"]
+    unfinished = [error for issue in published for error in unfinished_errors(project, issue)]
     if unfinished:
         raise UnfinishedIssueError(unfinished, today)
     previous = _previous_files(out_dir)
