@@ -11,10 +11,23 @@ from .content import CONTENT_DIR, link_problems
 from .fields import FieldReader
 from .inputs import ID, input_files, read_source
 from .models import Chunk, Issue, IssueEntry
+from .schema import Custom, Section, optional, required
 from .yamlsource import YamlDocument, load_yaml
 
 DIGESTS_DIR = "digests"
-ISSUE_FIELDS = ("number", "date", "subject", "preheader", "intro", "chunks", "template")
+# An issue file's keys. `chunks` is read after the others are checked (_read_entries: its ids
+# are resolved against content/), so its problems come last, as a reader of the file fixes
+# the list once the rest is right.
+ISSUE = Section({
+    "number": required(f.positive_int),
+    "date": required(f.iso_date),
+    "subject": required(f.header_text(200)),
+    "preheader": required(f.inbox_text(200)),
+    "intro": required(f.text(5000, multiline=True)),
+    "chunks": Custom(lambda r, key: None),
+    "template": optional(f.text(60), "digest"),
+})
+ENTRY = Section({"id": required(f.text(120)), "note": optional(f.text(600))})
 _TEMPLATE_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
@@ -50,15 +63,8 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         problems.extend(found)
         return None
     r = FieldReader(doc, found)
-    r.reject_unknown(ISSUE_FIELDS)
-    values = {
-        "number": r.required("number", f.positive_int),
-        "date": r.required("date", f.iso_date),
-        "subject": r.required("subject", f.header_text(200)),
-        "preheader": r.required("preheader", f.inbox_text(200)),
-        "intro": r.required("intro", f.text(5000, multiline=True)),
-        "template": r.optional("template", f.text(60), "digest"),
-    }
+    values, _ = ISSUE.read_keys(r)
+    del values["chunks"]
     number = values["number"]
     if number is not None:
         if number in numbers:
@@ -76,7 +82,7 @@ def read_issue(path: Path, chunks: dict[str, Chunk], templates: set[str],
         _check_intro_links(r, values["intro"])
     entries = _read_entries(r, chunks, content_dir)
     problems.extend(found)
-    if found or any(value is None for value in values.values()) or entries is None:
+    if found or entries is None:  # an invalid key is always a problem found
         return None
     return Issue(id=path.stem, path=path, entries=entries, **values)
 
@@ -95,9 +101,8 @@ def _read_entries(r: FieldReader, chunks: dict[str, Chunk],
         if isinstance(item, str):
             item = {"id": item}
         item_reader = FieldReader(r.doc, r.problems, r.prefix + ("chunks", index), item)
-        item_reader.reject_unknown(("id", "note"))
-        chunk_id = item_reader.required("id", f.text(120))
-        note = item_reader.optional("note", f.text(600))
+        item = ENTRY.read_keys(item_reader)[0]
+        chunk_id, note = item["id"], item["note"]
         if chunk_id is None:
             ok = False
             continue

@@ -1,30 +1,37 @@
-"""newsletter.yaml -> typed settings, every bad key reported before stopping."""
+"""newsletter.yaml -> typed settings, every bad key reported before stopping.
+
+The core sections are declared here, as tables (schema.py); a later stage declares its own
+section and cross-section checks in its own module (sections.py says how, and what keeps one
+from being missed). `Config` has a field per core section and `sections` for the others.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from ..errors import ConfigError, Problem
 from . import fields as f
+from . import sections
 from .fields import FieldReader, Invalid
 from .inputs import read_source
-from .yamlsource import Key, load_yaml
+from .schema import Check, Custom, ListOf, Section, required, run_checks
+from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
 # Where `archive` writes the web pages that web_url() points at, unless told otherwise.
 SITE_DIR = "site"
 
-# A check across settings that a later stage owns (mail's: the unsubscribe link fits in a
-# header). Passed in by whoever loads the config, since source may not import later stages.
-# Given the settings read so far (None where one was invalid), it returns its problems as
-# (key, message, hint); any problem refuses the config, reported with the others.
-ConfigCheck = Callable[[dict[str, object]], list[tuple[Key, str, str]]]
+# A check across sections (mail's: the unsubscribe link fits in a header), declared with
+# sections.declare_check. Given the top-level values (None where one is invalid), it returns
+# its problems as (key, message, hint); any problem refuses the config, reported with the others.
+ConfigCheck = Check
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ class Config:
     footer: Footer
     compose: Compose
     check: CheckSettings
+    # The sections later stages declare, by name: a value, or None for an optional one left out.
+    sections: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def web_url(self, issue_id: str) -> str:
         """Where an issue's web page is, once `archive` has written it and site/ is uploaded."""
@@ -138,7 +147,9 @@ class Config:
 def load_config(root: Path, checks: Sequence[ConfigCheck] = ()) -> Config:
     """Read and validate `root/newsletter.yaml`; raise ConfigError listing every problem.
 
-    `checks` run once every field is read: commands pass mail.mailto.CONFIG_CHECKS.
+    `checks`: kept for the callers that still pass mail.mailto.CONFIG_CHECKS; a check
+    declared with sections.declare_check runs anyway, so passing it is a no-op. Only a
+    check that is not declared is run from here, as before.
     """
     path = root / CONFIG_FILE
     if not path.exists():
@@ -170,138 +181,41 @@ def site_host(root: Path) -> str | None:
         return None
 
 
-_TOP = ("name", "language", "site_url", "archive_url", "sender", "reply_to", "list_id", "signup",
-        "cadence", "compose", "brand", "footer", "check")
-
-
-def _read(r: FieldReader, path: Path, checks: Sequence[ConfigCheck]) -> Config | None:
-    r.reject_unknown(_TOP)
-    values = {
-        "name": r.required("name", f.header_text(60)),
-        "language": r.required("language", _language),
-        "site_url": r.required("site_url", f.https_url),
-        "archive_url": r.required("archive_url", _folder_url),
-        "sender": _read_sender(r.section("sender")),
-        "reply_to": r.required("reply_to", f.email_address),
-        "list_id": _read_simple(r.section("list_id"), ListId, {
-            "name": f.header_text(80, phrase=True), "id": _list_id}),
-        "signup": _read_simple(r.section("signup"), Signup, {
-            "subscribe_subject": f.header_text(120), "subscribe_body": f.text(1000, multiline=True),
-            "unsubscribe_subject": f.header_text(120),
-            "unsubscribe_body": f.text(1000, multiline=True)}),
-        "cadence": _read_cadence(r.section("cadence")),
-        "brand": _read_brand(r.section("brand")),
-        "footer": _read_footer(r.section("footer")),
-        "compose": _read_simple(r.section("compose"), Compose, {"max_chunks": f.positive_int}),
-        "check": _read_check(r.section("check", required=False)),
-    }
-    for check in checks:
-        found = check(values)
-        for key, message, hint in found:
-            r.fail(key, message, hint)
-        if found:
-            return None
-    if any(value is None for value in values.values()):
+def _read(r: FieldReader, path: Path, extra_checks: Sequence[ConfigCheck]) -> Config | None:
+    top = Section({name: declared.entry for name, declared in sections.SECTIONS.items()})
+    values, valid = top.read_keys(r)
+    declared = {declared.check for declared in sections.CHECKS.values()}
+    checks = sections.checks_for(values) + [c for c in extra_checks if c not in declared]
+    if run_checks(r, checks, values) or not valid:
         return None
-    return Config(path=path, **values)
+    core = {name for name, declared in sections.SECTIONS.items() if declared.owner == __name__}
+    return Config(path=path, **{name: values[name] for name in core},
+                  sections={name: value for name, value in values.items() if name not in core})
 
 
-def _read_simple(r: FieldReader | None, cls: type, converters: dict) -> object | None:
-    """Read a section whose keys map one to one onto the fields of `cls`."""
-    if r is None:
-        return None
-    r.reject_unknown(converters)
-    values = {key: r.required(key, convert) for key, convert in converters.items()}
-    if any(value is None for value in values.values()):
-        return None
-    return cls(**values)
+def _cadence_order(values: dict[str, Any]) -> list:
+    if values["min_days"] <= values["max_days"]:
+        return []
+    return [(("max_days",), f"must be at least min_days ({values['min_days']}), "
+             f"got {values['max_days']}", "the site promises 14 to 28 days")]
 
 
-def _read_sender(r: FieldReader | None) -> Sender | None:
-    return _read_simple(r, Sender, {"name": f.header_text(60), "email": f.email_address})
-
-
-def _read_cadence(r: FieldReader | None) -> Cadence | None:
-    cadence = _read_simple(r, Cadence, {"min_days": f.positive_int, "max_days": f.positive_int})
-    if cadence is not None and cadence.min_days > cadence.max_days:
-        r.fail(("max_days",), f"must be at least min_days ({cadence.min_days}), "
-               f"got {cadence.max_days}", "the site promises 14 to 28 days")
-        return None
-    return cadence
-
-
-def _read_brand(r: FieldReader | None) -> Brand | None:
-    if r is None:
-        return None
-    r.reject_unknown(("font_stack", "heading_font_stack", "light", "dark"))
-    palette = {field.name: f.colour for field in fields(Palette)}
-    values = {
-        "font_stack": r.required("font_stack", _font_stack),
-        "heading_font_stack": r.required("heading_font_stack", _font_stack),
-        "light": _read_simple(r.section("light"), Palette, palette),
-        "dark": _read_simple(r.section("dark"), Palette, palette),
-    }
-    if any(value is None for value in values.values()):
-        return None
-    return Brand(**values)
-
-
-def _read_footer(r: FieldReader | None) -> Footer | None:
-    if r is None:
-        return None
-    r.reject_unknown(("crisis_intro", "crisis_lines", "helpline_directory", "disclaimer",
-                      "why_you_get_this"))
-    lines = []
-    raw_lines = r.data.get("crisis_lines")
-    if not isinstance(raw_lines, list) or not raw_lines:
-        r.fail(("crisis_lines",), "must list at least one crisis line",
-               "every email must carry the crisis lines; see README")
-    else:
-        for index, item in enumerate(raw_lines):
-            line_reader = FieldReader(r.doc, r.problems, r.prefix + ("crisis_lines", index), item)
-            line = _read_simple(line_reader, CrisisLine, {
-                "label": f.text(40), "where": f.text(60), "href": _phone_href})
-            lines.append(line)
-    values = {
-        "crisis_intro": r.required("crisis_intro", f.text(200)),
-        "crisis_lines": tuple(lines) if lines and None not in lines else None,
-        "helpline_directory": _read_simple(r.section("helpline_directory"), Link,
-                                           {"label": f.text(80), "url": f.https_url}),
-        "disclaimer": r.required("disclaimer", f.text(500)),
-        "why_you_get_this": r.required("why_you_get_this", f.text(300)),
-    }
-    if any(value is None for value in values.values()):
-        return None
-    return Footer(**values)
-
-
-_language = f.matching(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", "a language tag like en or en-GB",
-                       "en", 20)
-_list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC 2919)",
-                      "newsletter.mindshape.io")
-_phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
-                         "a tel: or sms: link with digits only",
-                         "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
-
-
-def _read_check(r: FieldReader | None) -> CheckSettings:
-    if r is None:
-        return CheckSettings()
-    r.reject_unknown(("accepted_css",))
-    raw = r.data.get("accepted_css") or {}
+def _accepted_css(r: FieldReader, key: str) -> dict[str, str]:
+    """caniemail feature slug -> why its gaps are acceptable; an empty `accepted_css:` is none."""
+    raw = r.data.get(key) or {}
     if not isinstance(raw, dict):
-        r.fail(("accepted_css",), "must map a caniemail feature to the reason it is acceptable",
+        r.fail((key,), "must map a caniemail feature to the reason it is acceptable",
                "for example  css-border-radius: square corners in Outlook are fine")
-        return CheckSettings()
+        return {}
     accepted = {}
     for slug, reason in raw.items():
         if not re.fullmatch(r"[a-z0-9-]+", str(slug)) or not isinstance(reason, str) \
                 or not reason.strip():
-            r.fail(("accepted_css", str(slug)), "needs a caniemail feature name and a reason",
+            r.fail((key, str(slug)), "needs a caniemail feature name and a reason",
                    "for example  css-border-radius: square corners in Outlook are fine")
             continue
         accepted[str(slug)] = reason.strip()
-    return CheckSettings(accepted)
+    return accepted
 
 
 def _folder_url(value: object) -> str:
@@ -317,3 +231,54 @@ def _font_stack(value: object) -> str:
     if any(c in value for c in "<>;{}\\") or "url(" in value.lower():
         raise Invalid("may list font names only", "for example: Georgia, 'Times New Roman', serif")
     return value
+
+
+_language = f.matching(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", "a language tag like en or en-GB",
+                       "en", 20)
+_list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC 2919)",
+                      "newsletter.mindshape.io")
+_phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
+                         "a tel: or sms: link with digits only",
+                         "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
+_palette = Section({field.name: required(f.colour) for field in fields(Palette)}, Palette)
+
+# newsletter.yaml's core keys, in the order the file has them: the order they are read in
+# and listed in the unknown-key hint. Later stages' sections follow (sections.py).
+_CORE = {
+    "name": required(f.header_text(60)),
+    "language": required(_language),
+    "site_url": required(f.https_url),
+    "archive_url": required(_folder_url),
+    "sender": Section({"name": required(f.header_text(60)),
+                       "email": required(f.email_address)}, Sender),
+    "reply_to": required(f.email_address),
+    "list_id": Section({"name": required(f.header_text(80, phrase=True)),
+                        "id": required(_list_id)}, ListId),
+    "signup": Section({"subscribe_subject": required(f.header_text(120)),
+                       "subscribe_body": required(f.text(1000, multiline=True)),
+                       "unsubscribe_subject": required(f.header_text(120)),
+                       "unsubscribe_body": required(f.text(1000, multiline=True))}, Signup),
+    "cadence": Section({"min_days": required(f.positive_int),
+                        "max_days": required(f.positive_int)}, Cadence,
+                       checks=(_cadence_order,)),
+    "compose": Section({"max_chunks": required(f.positive_int)}, Compose),
+    "brand": Section({"font_stack": required(_font_stack),
+                      "heading_font_stack": required(_font_stack),
+                      "light": _palette, "dark": _palette}, Brand),
+    "footer": Section({
+        "crisis_intro": required(f.text(200)),
+        "crisis_lines": ListOf(Section({"label": required(f.text(40)),
+                                        "where": required(f.text(60)),
+                                        "href": required(_phone_href)}, CrisisLine),
+                               "must list at least one crisis line",
+                               "every email must carry the crisis lines; see README"),
+        "helpline_directory": Section({"label": required(f.text(80)),
+                                       "url": required(f.https_url)}, Link),
+        "disclaimer": required(f.text(500)),
+        "why_you_get_this": required(f.text(300)),
+    }, Footer),
+    "check": Section({"accepted_css": Custom(_accepted_css)}, CheckSettings,
+                     required=False, default=CheckSettings()),
+}
+for _name, _entry in _CORE.items():
+    sections.declare_section(_name, _entry, owner=__name__)

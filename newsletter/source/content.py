@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,10 +15,10 @@ from . import fields as f
 from .fields import FieldReader, Invalid
 from .inputs import input_files, read_source
 from .models import KINDS, Chunk, Image
+from .schema import Section, optional, required
 from .yamlsource import load_yaml
 
 CONTENT_DIR = "content"
-CHUNK_FIELDS = ("title", "kind", "date", "url", "summary", "tags", "content_warning", "image")
 # Alt text that tells a screen-reader user nothing: "image", "photo of", "hero.png".
 _USELESS_ALT = re.compile(
     r"(?i)(image|photo|picture|img|graphic)( of)?\.?|\S+\.(png|jpe?g|gif|webp)")
@@ -57,42 +58,43 @@ def read_chunk(path: Path, problems: list[Problem], site_host: str | None = None
         problems.extend(found)
         return None
 
-    r = FieldReader(doc, found)
-    r.reject_unknown(CHUNK_FIELDS)
-    values = {
-        "title": r.required("title", f.text(200)),
-        "kind": r.required("kind", f.choice(KINDS)),
-        "date": r.required("date", f.iso_date),
-        "url": r.required("url", f.https_url),
-        "summary": r.required("summary", f.text(600)),
-        "tags": r.required("tags", f.text_list),
-        "content_warning": r.optional("content_warning", f.text(300)),
-        "image": _read_image(r, site_host),
-    }
+    values, _ = chunk_schema(site_host).read_keys(FieldReader(doc, found))
     if not body.strip():
         found.append(Problem(path, body_line, "body", "is empty",
                              "write the chunk's Markdown below the closing '---'"))
     problems.extend(found)
-    required = ("title", "kind", "date", "url", "summary", "tags")
-    if found or any(values[key] is None for key in required):
+    if found:  # an invalid key is always a problem found
         return None
     return Chunk(id=path.stem, path=path, body=body, **values)
 
 
-def _read_image(r: FieldReader, site_host: str | None) -> Image | None:
-    section = r.section("image", required=False)
-    if section is None:
-        return None
-    section.reject_unknown(("src", "alt"))
-    src = section.required("src", f.https_url)
-    host = (urlsplit(src).hostname or "") if src else ""
-    if src and site_host and host != site_host and not host.endswith("." + site_host):
-        section.fail(("src",), f"is on {host}, not on the site ({site_host})",
-                     "host the image on the site: an image from elsewhere tells that host "
-                     "who opened the email")
-        src = None
-    alt = section.required("alt", _alt_text)
-    return Image(src, alt) if src and alt else None
+@lru_cache(maxsize=4)
+def chunk_schema(site_host: str | None) -> Section:
+    """The front matter's keys; with `site_host`, an image must be on that host or under it."""
+    return Section({
+        "title": required(f.text(200)),
+        "kind": required(f.choice(KINDS)),
+        "date": required(f.iso_date),
+        "url": required(f.https_url),
+        "summary": required(f.text(600)),
+        "tags": required(f.text_list),
+        "content_warning": optional(f.text(300)),
+        "image": Section({"src": required(_image_src(site_host)), "alt": required(_alt_text)},
+                         Image, required=False),
+    })
+
+
+def _image_src(site_host: str | None) -> Callable[[object], str]:
+    def convert(value: object) -> str:
+        src = f.https_url(value)
+        host = urlsplit(src).hostname or ""
+        if site_host and host != site_host and not host.endswith("." + site_host):
+            raise Invalid(f"is on {host}, not on the site ({site_host})",
+                          "host the image on the site: an image from elsewhere tells that host "
+                          "who opened the email")
+        return src
+
+    return convert
 
 
 def _alt_text(value: object) -> str:
