@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import NewsletterError, Problem, RenderError, ValidationError, display_path
-from ..mail.mailto import CONFIG_CHECKS
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..render.renderer import RenderedIssue, Renderer
 from ..source.compose import find_issue
 from ..source.inputs import TEMPLATES_DIR
@@ -53,7 +53,7 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
     spam score. A template that does not render is the first finding, with the rules that
     need no email."""
     try:
-        project = load_project(root, CONFIG_CHECKS)
+        project = load_project(root)
     except ValidationError as exc:
         return CheckReport(None, [_from_problem(problem) for problem in exc.problems])
     issue = find_issue(project.issues, ref)

@@ -9,7 +9,7 @@ import click
 
 from .. import clock
 from ..errors import display_path
-from ..mail.mailto import CONFIG_CHECKS
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.config import SITE_DIR
 from ..source.project import load_project
 from ..web.archive import build_archive
@@ -27,7 +27,7 @@ from .terminal import echo
 def archive(project_dir: Path, out_dir: Path | None, today: dt.datetime | None) -> None:
     """Write the web archive: a page per issue sent (dated today or earlier), newest first on
     the index, and an Atom feed. Upload the folder to the site's archive_url."""
-    project = load_project(project_dir, CONFIG_CHECKS)
+    project = load_project(project_dir)
     result = build_archive(project, out_dir or project_dir / SITE_DIR,
                            today.date() if today else clock.today())
     where = display_path(result.folder)

@@ -8,8 +8,8 @@ import click
 
 from ..checks.run import preflight
 from ..errors import display_path
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..mail.build import build_issue
-from ..mail.mailto import CONFIG_CHECKS
 from ..source.project import load_project
 from .base import NewsletterCommand
 from .terminal import echo
@@ -22,7 +22,7 @@ from .terminal import echo
 @click.pass_obj
 def build(project_dir: Path, issue: str | None, out_dir: Path | None) -> None:
     """Render ISSUE (an id or number; the latest when omitted) to HTML, text and a review .eml."""
-    project = load_project(project_dir, CONFIG_CHECKS)
+    project = load_project(project_dir)
     result = build_issue(project, issue, out_dir or project_dir / "out", preflight=preflight)
     for path, size in result.files:
         echo(f"wrote {display_path(path):<40} {_size(size):>9}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import clock
-from ..mail.mailto import CONFIG_CHECKS
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.models import KINDS
 from ..source.project import load_project
 from ..source.schedule import unsent_chunks, window
@@ -20,7 +20,7 @@ from .terminal import echo
 @click.pass_obj
 def status(project_dir: Path) -> None:
     """Where the newsletter stands: last issue, next window, what is ready to go."""
-    project = load_project(project_dir, CONFIG_CHECKS)
+    project = load_project(project_dir)
     today = clock.today()
     plan = window(project)
     if plan.last is not None:

@@ -20,7 +20,8 @@ import watchfiles
 
 from .. import clock
 from ..errors import NewsletterError, NotFoundError
-from ..mail.mailto import CONFIG_CHECKS, unsubscribe_link
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
+from ..mail.mailto import unsubscribe_link
 from ..render.renderer import Renderer
 from ..source.compose import DIGESTS_DIR, find_issue
 from ..source.config import CONFIG_FILE
@@ -53,7 +54,7 @@ class View:
 
 def render_view(root: Path, ref: str | None) -> View:
     """Load the project and render the issue named by `ref` (the latest when None)."""
-    project = load_project(root, CONFIG_CHECKS)
+    project = load_project(root)
     issue = find_issue(project.issues, ref)
     rendered = Renderer(root, project.config).render(issue)
     html, text = rendered.parts(unsubscribe_link(project.config))

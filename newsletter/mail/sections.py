@@ -1,0 +1,9 @@
+"""Importing this declares every newsletter.yaml section and check that mail/ owns.
+
+Each module outside source/ that loads newsletter.yaml imports it, so no setting of mail's is
+ever read as an unknown key (tests/test_config_sections.py holds every loader to that). A new
+section of a stage up to mail/ (SMTP submission, discreet mode) is declared in its own module
+and named here; later stages load the config too, so they cannot own a section.
+"""
+
+from . import mailto  # noqa: F401  the unsubscribe link's length
