@@ -181,7 +181,8 @@ def test_unknown_field_lists_the_known_fields(project):
     project.write("content/x.md", x_chunk(extra="titel: Another title\n"))
     assert rejected(project) == [
         "content/x.md:9: titel: is not a known field (hint: remove it or fix its spelling; "
-        "known fields: title, kind, date, url, summary, tags, content_warning, image)"]
+        "known fields: title, kind, date, url, summary, tags, content_warning, image, sources, "
+        "reviewed)"]
 
 
 def test_duplicate_key_points_at_the_second_one(project):

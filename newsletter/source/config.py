@@ -7,6 +7,7 @@ from being missed). `Config` has a field per core section and `sections` for the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -21,7 +22,7 @@ from . import fields as f
 from . import sections
 from .fields import FieldReader, Invalid
 from .inputs import read_source
-from .schema import Check, Custom, ListOf, Section, required, run_checks
+from .schema import Check, Custom, ListOf, Section, optional, required, run_checks
 from .yamlsource import load_yaml
 
 CONFIG_FILE = "newsletter.yaml"
@@ -56,6 +57,11 @@ class Signup:
     subscribe_body: str
     unsubscribe_subject: str
     unsubscribe_body: str
+    # The authserv-ids of the signup mailbox provider's own border servers (RFC 8601):
+    # only their Authentication-Results count (subscribers/authentication.py). None: signups
+    # are not authenticated.
+    authserv_ids: tuple[str, ...] = ()
+    start: dt.date | None = None  # no signup can be older: an earlier Date is held
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ class Compose:
 class CheckSettings:
     # caniemail feature slug -> why its gaps are acceptable in our templates
     accepted_css: dict[str, str] = field(default_factory=dict)
+    # a research piece's `reviewed` date older than this, before the issue's date, is a warning
+    review_months: int = 12
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,20 @@ _list_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a domain-like id (RFC
 _phone_href = f.matching(r"tel:\+?[0-9]+|sms:\+?[0-9]+(\?&?body=[A-Za-z0-9%]+)?",
                          "a tel: or sms: link with digits only",
                          "tel:116123, or sms:741741?&body=HOME to pre-fill a word", 100)
+_authserv_id = f.matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a host name (an authserv-id)",
+                          "mx.google.com", 255)
+
+
+def _authserv_ids(value: object) -> tuple[str, ...]:
+    ids = f.text_list(value)
+    for number, item in enumerate(ids, 1):
+        try:
+            _authserv_id(item)
+        except Invalid as exc:
+            raise Invalid(f"item {number} {exc.message}", exc.hint) from None
+    return tuple(item.lower() for item in ids)
+
+
 _palette = Section({field.name: required(f.colour) for field in fields(Palette)}, Palette)
 
 # newsletter.yaml's core keys, in the order the file has them: the order they are read in
@@ -257,7 +279,9 @@ _CORE = {
     "signup": Section({"subscribe_subject": required(f.header_text(120)),
                        "subscribe_body": required(f.text(1000, multiline=True)),
                        "unsubscribe_subject": required(f.header_text(120)),
-                       "unsubscribe_body": required(f.text(1000, multiline=True))}, Signup),
+                       "unsubscribe_body": required(f.text(1000, multiline=True)),
+                       "authserv_ids": optional(_authserv_ids, ()),
+                       "start": optional(f.iso_date)}, Signup),
     "cadence": Section({"min_days": required(f.positive_int),
                         "max_days": required(f.positive_int)}, Cadence,
                        checks=(_cadence_order,)),
@@ -277,7 +301,8 @@ _CORE = {
         "disclaimer": required(f.text(500)),
         "why_you_get_this": required(f.text(300)),
     }, Footer),
-    "check": Section({"accepted_css": Custom(_accepted_css)}, CheckSettings,
+    "check": Section({"accepted_css": Custom(_accepted_css),
+                      "review_months": optional(f.positive_int, 12)}, CheckSettings,
                      required=False, default=CheckSettings()),
 }
 for _name, _entry in _CORE.items():

@@ -14,8 +14,8 @@ from ..errors import Problem
 from . import fields as f
 from .fields import FieldReader, Invalid
 from .inputs import input_files, read_source
-from .models import KINDS, Chunk, Image
-from .schema import Section, optional, required
+from .models import KINDS, Chunk, Image, Source
+from .schema import ListOf, Section, optional, required
 from .yamlsource import load_yaml
 
 CONTENT_DIR = "content"
@@ -81,7 +81,26 @@ def chunk_schema(site_host: str | None) -> Section:
         "content_warning": optional(f.text(300)),
         "image": Section({"src": required(_image_src(site_host)), "alt": required(_alt_text)},
                          Image, required=False),
+        "sources": _OptionalList(ListOf(
+            Section({"citation": required(f.text(500)), "doi": optional(f.doi),
+                     "url": optional(f.https_url)}, Source),
+            "must list sources, each with a 'citation:' and optionally 'doi:' and 'url:'",
+            "write each as '- citation: ...' with its 'doi:' or 'url:' lines under it; leave "
+            "'sources:' out when the piece has none")),
+        "reviewed": optional(f.iso_date),
     })
+
+
+class _OptionalList:
+    """A ListOf that may be left out (no sources: an empty tuple); written, it must list one."""
+
+    def __init__(self, items: ListOf) -> None:
+        self.items = items
+
+    def read(self, r: FieldReader, key: str) -> tuple[object, bool]:
+        if not r.broken and key not in r.data:
+            return (), True
+        return self.items.read(r, key)
 
 
 def _image_src(site_host: str | None) -> Callable[[object], str]:
@@ -188,3 +207,14 @@ def _split_front_matter(source: str) -> tuple[str | None, str, int]:
         if lines[index].rstrip() in ("---", "..."):
             return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
     return None, source, 1
+
+
+def front_matter_line(path: Path, key: str) -> int:
+    """The line of `key` in a chunk file's front matter; its first line if not found."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    front, _, _ = _split_front_matter(source)
+    doc, _ = load_yaml(front, path, first_line=2) if front is not None else (None, [])
+    return doc.line_of((key,)) if doc is not None else 1

@@ -22,6 +22,19 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A work a chunk rests on: its citation as written, and a DOI or a link to it."""
+
+    citation: str
+    doi: str | None = None  # bare, as fields.doi keeps it
+    url: str | None = None
+
+    @property
+    def doi_url(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi else None
+
+
+@dataclass(frozen=True)
 class Chunk:
     """One piece of content (content/<id>.md): what a card in the email shows."""
 
@@ -36,6 +49,8 @@ class Chunk:
     body: str
     content_warning: str | None = None
     image: Image | None = None
+    sources: tuple[Source, ...] = ()
+    reviewed: dt.date | None = None  # when the piece was last checked against its sources
 
     @property
     def kind_label(self) -> str:
