@@ -464,12 +464,16 @@ def test_without_an_arrival_time_an_undated_request_is_dated_by_the_import(proje
     assert "no usable Date: dated by the import, 2026-12-15 12:00" in result.stdout
 
 
-def test_a_date_in_the_future_is_capped_at_the_import(project):
+def test_a_date_in_the_future_is_held_never_taken_as_now(project):
     future = mail.iphone_plain(day=2).replace(mail.when(2).encode(),
                                               b"Mon, 01 Jan 2035 09:00:00 +0000")
     result = import_mbox(project, [future])
-    assert "Date 2035-01-01 is in the future: dated by the import" in result.stdout
-    # A real unsubscribe sent after the import still wins over it.
+    assert "1 requests held for you to decide." in result.stdout
+    assert ("  #1  signups.mbox #1  2035-01-01 09:00  Subscribe to the Mindshape newsletter  "
+            "(Date 2035-01-01 is in the future)") in result.stdout.splitlines()
+    assert statuses(project) == {}
+    # Accepted, it is dated by the decision: a real unsubscribe sent after that still wins.
+    assert project.run("subscribers", "accept", "1", "--as", "subscribe").exit_code == 0
     import_mbox(project, [mail.iphone_plain(subject=mail.UNSUBSCRIBE, body="",
                                             message_id="<u@x>").replace(
         mail.when(2).encode(), b"Wed, 16 Dec 2026 09:00:00 +0000")])

@@ -1,4 +1,4 @@
-"""`status`: the last issue, the window for the next, unsent chunks, the list's size."""
+"""`status`: the last issue, the window for the next, unsent chunks, the list's size and queue."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml secti
 from ..source.models import KINDS
 from ..source.project import load_project
 from ..source.schedule import unsent_chunks, window
+from ..subscribers import queue
 from ..subscribers.store import DB_FILE, SUBSCRIBED, open_existing_store, store_folder
 from .base import NewsletterCommand
 from .terminal import echo
@@ -35,9 +36,15 @@ def status(project_dir: Path) -> None:
         ids = [chunk.id for chunk in unsent if chunk.kind == kind]
         if ids:
             echo(f"  {label}: {', '.join(ids)}")
+    if not project.config.signup.authserv_ids:
+        echo("Signups are not authenticated: set signup.authserv_ids in newsletter.yaml to "
+             "your mailbox provider's Authentication-Results ids.")
     if (store_folder(project_dir) / DB_FILE).exists():
         with open_existing_store(project_dir) as store:
             echo(f"Subscribers: {store.count(SUBSCRIBED)} subscribed "
                  f"({store.count()} in the store).")
+            waiting = queue.count(store)
+        if waiting:
+            echo(f"Held for review: {waiting} message(s) (send.py subscribers pending).")
     else:
         echo("Subscribers: no store yet (send.py subscribers import SOURCE).")

@@ -1,4 +1,4 @@
-"""`subscribers`: import the signup mailbox, list, show, export, forget."""
+"""`subscribers`: import the signup mailbox, list, show, export, forget; the review queue."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..errors import NewsletterError, display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.config import load_config
 from ..source.fields import Invalid
+from ..subscribers import queue
 from ..subscribers.addresses import normalise_address
 from ..subscribers.gitguard import check_file_not_in_git
 from ..subscribers.imap import PASSWORD_VARIABLE, redacted_url
@@ -50,14 +51,20 @@ def subscribers_import(project_dir: Path, source: str) -> None:
     counts = summary.counts
     echo(f"Read {counts['read']} message(s) from {redacted_url(source)}"
          + (f" ({counts['already_read']} read before)" if counts["already_read"] else "") + ".")
+    not_understood = counts["held_not_understood"] + len(summary.not_understood)
     echo(f"{counts['new']} new, {counts['unsubscribed']} unsubscribed, {counts['bouncing']} "
-         f"bouncing, {len(summary.not_understood)} not understood.")
+         f"bouncing, {not_understood} not understood.")
     extra = [(counts["resubscribed"], "subscribed again"), (counts["auto_replies"], "auto-replies "
              "ignored"), (counts["unchanged"], "requests that changed nothing (older or repeated)"),
-             (counts["suppressed"], "requests from forgotten addresses ignored")]
+             (counts["suppressed"], "requests from forgotten addresses ignored"),
+             (counts["held_requests"], "requests held for you to decide")]
     for count, what in extra:
         if count:
             echo(f"{count} {what}.")
+    if summary.held:
+        echo("Held for review (send.py subscribers pending):")
+        for held_id, where, subject, date, why in summary.held:
+            echo(f"  #{held_id}  {where}  {date}  {subject}" + (f"  ({why})" if why else ""))
     if summary.not_understood:
         echo("Not understood (look at these yourself):")
         for where, subject, date, why in summary.not_understood:
@@ -121,6 +128,55 @@ def subscribers_forget(project_dir: Path, email: str) -> None:
             "check the spelling; `send.py subscribers list` shows everyone")
     echo(f"Forgot {address}: every record erased; only a salted hash is kept so that "
          "re-importing old mail does not add it again.")
+
+
+@subscribers.command("pending", cls=NewsletterCommand)
+@click.pass_obj
+def subscribers_pending(project_dir: Path) -> None:
+    """Messages held for you: not understood, or held for their authentication, date or
+    addresses. Each waits, across imports, until you accept or dismiss it."""
+    with open_existing_store(project_dir) as store:
+        held = queue.pending(store)
+    if not held:
+        echo("Nothing waits for review.")
+        return
+    echo(f"{len(held)} message(s) wait for you: send.py subscribers accept ID --as "
+         "subscribe|unsubscribe, or dismiss ID.")
+    for item in held:
+        who = item.address or "(no usable From)"
+        date = item.date[:16].replace("T", " ") if item.date else "no date"
+        echo(f"#{item.id}  {who}  {date}  {item.subject or '(no subject)'}")
+        echo(f"    why: {item.reason}" + (f" (it asks to {item.wanted})" if item.wanted else ""))
+        for line in item.excerpt.splitlines():
+            echo(f"    > {line}")
+
+
+@subscribers.command("accept", cls=NewsletterCommand)
+@click.argument("held_id", metavar="ID", type=int)
+@click.option("--as", "kind", type=click.Choice(["subscribe", "unsubscribe"]), required=True,
+              help="What the message asks, as you read it; its sender is the subscriber.")
+@click.pass_obj
+def subscribers_accept(project_dir: Path, held_id: int, kind: str) -> None:
+    """Apply held message ID as a request of its sender (the message is the proof)."""
+    with open_existing_store(project_dir) as store:
+        held, outcome = queue.accept(store, held_id, kind)
+    said = {"new": "subscribed", "resubscribed": "subscribed again",
+            "unsubscribed": "unsubscribed", "bouncing": "bouncing",
+            "suppressed": "not applied: the address was forgotten and this message is not "
+                          "newer than that",
+            "unchanged": "changed nothing (a newer request of theirs decides)"}[outcome]
+    echo(f"Accepted #{held_id} as {kind} for {held.address}: {said}.")
+
+
+@subscribers.command("dismiss", cls=NewsletterCommand)
+@click.argument("held_id", metavar="ID", type=int)
+@click.pass_obj
+def subscribers_dismiss(project_dir: Path, held_id: int) -> None:
+    """Drop held message ID; importing it again does not bring it back."""
+    with open_existing_store(project_dir) as store:
+        held = queue.dismiss(store, held_id)
+    echo(f"Dismissed #{held_id} ({held.address or 'no usable From'}, "
+         f"{held.subject or '(no subject)'}): nothing changed.")
 
 
 def _address(email: str) -> str:

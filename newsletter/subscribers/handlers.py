@@ -63,7 +63,7 @@ def subscribe_or_unsubscribe(store: SubscriberStore, summary: ImportSummary, raw
     for address, name, flags in targets:
         outcome = store.apply(kind=request.kind, address=address, name=name, date=request.date,
                               message_id=request.message_id, subject=request.subject,
-                              flags=flags)
+                              flags=flags, message_key=request.message_key)
         summary.counts[outcome] += 1
         summary.flagged += [(address, flag) for flag in flags]
 
@@ -88,8 +88,8 @@ def list_for_the_editor(summary: ImportSummary, raw: RawMessage, request: Reques
                         reason: str) -> None:
     """Not understood: listed with where it is, its subject and date, and why."""
     summary.not_understood.append((raw.where, request.subject or "(no subject)",
-                                   _shown_date(request.date), reason))
+                                   shown_date(request.date), reason))
 
 
-def _shown_date(date: dt.datetime | None) -> str:
+def shown_date(date: dt.datetime | None) -> str:
     return date.strftime("%Y-%m-%d %H:%M") if date else "no date"

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import clock
 from ..source.config import Config
 from . import handlers, intake_addons  # noqa: F401 - importing registers their handlers
+from .dates import earliest
 from .imap import PASSWORD_VARIABLE, fetch_new, parse_imap_url
 from .intake import HANDLERS, ImportSummary
 from .mailsource import RawMessage, SourceError, local_messages
@@ -21,9 +22,11 @@ def import_messages(store: SubscriberStore, messages: Iterator[RawMessage], conf
                     now: dt.datetime | None = None) -> ImportSummary:
     """Read every message not read before and apply what it asks. The caller holds a transaction."""
     now = now or _now()
+    oldest = earliest(config)
     summary = ImportSummary()
     for raw in messages:
-        request = classify(raw.data, config, raw.digest_key, now=now, arrived=raw.arrived)
+        request = classify(raw.data, config, raw.digest_key, now=now, arrived=raw.arrived,
+                           earliest=oldest)
         state = store.processed_state(request.message_key)
         if state == "read":
             summary.counts["already_read"] += 1
@@ -45,7 +48,7 @@ def import_local(store: SubscriberStore, path: Path, config: Config) -> ImportSu
 
 
 def _now() -> dt.datetime:
-    """The time of the import: the date of a request without one, the cap of a future one."""
+    """The time of the import: the date of a request without one; a day past it is the future."""
     return clock.now()
 
 

@@ -39,8 +39,9 @@ from .mailsource import RawMessage
 if TYPE_CHECKING:
     from .store import SubscriberStore
 
-SUBSCRIBE, UNSUBSCRIBE, BOUNCE, AUTO_REPLY, NOT_UNDERSTOOD, MALFORMED, OWN = (
-    "subscribe", "unsubscribe", "bounce", "auto-reply", "not-understood", "malformed", "own")
+SUBSCRIBE, UNSUBSCRIBE, BOUNCE, AUTO_REPLY, NOT_UNDERSTOOD, MALFORMED, OWN, REVIEW = (
+    "subscribe", "unsubscribe", "bounce", "auto-reply", "not-understood", "malformed", "own",
+    "review")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Request:
     flags: tuple[str, ...] = ()
     reason: str = ""                   # for malformed / not understood
     named: tuple[str, ...] = ()        # addresses the writer's own text names (unsubscribe)
+    wanted: str = ""                   # held for review: what it would have been, if anything
+    excerpt: str = ""                  # held for review: the first lines of the writer's text
 
     @property
     def key(self) -> str | None:
@@ -75,6 +78,8 @@ class SignupMail:
     date: dt.datetime
     message_id: str | None
     date_flags: tuple[str, ...] = ()   # why `date` is not the Date header's, if it is not
+    now: dt.datetime | None = None     # the time of the import
+    earliest: dt.datetime | None = None  # no request can be older (dates.py)
 
     def request(self, kind: str, **fields) -> Request:
         """A request of `kind` carrying this message's proof (key, subject, date, Message-ID)."""
@@ -137,6 +142,8 @@ class ImportSummary:
     not_understood: list[tuple[str, str, str, str]] = field(default_factory=list)
     malformed: list[tuple[str, str]] = field(default_factory=list)          # where, reason
     flagged: list[tuple[str, str]] = field(default_factory=list)            # address, flag
+    # held for the editor (queue.py): queue id, where, subject, date, why
+    held: list[tuple[int, str, str, str, str]] = field(default_factory=list)
 
 
 Handler = Callable[["SubscriberStore", ImportSummary, RawMessage, Request], None]

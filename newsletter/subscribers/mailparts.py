@@ -39,7 +39,6 @@ _HTML_QUOTE = re.compile(r"gmail_quote|gmail_attr|moz-cite-prefix|OutlookMessage
                          re.IGNORECASE)
 _ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
 MAX_TEXT = 200_000  # characters of a body examined: a request is a line, not a book
-FUTURE_SLACK = dt.timedelta(days=1)
 
 
 def message_key(message: EmailMessage, data: bytes, message_id: str | None) -> str:
@@ -236,7 +235,4 @@ def date(message: EmailMessage, now: dt.datetime,
         return stand_in, (f"no usable Date: dated by {source}, {stand_in:%Y-%m-%d %H:%M}",)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    if value > now + FUTURE_SLACK:
-        return now, (f"Date {value:%Y-%m-%d} is in the future: dated by the import, "
-                     f"{now:%Y-%m-%d %H:%M}",)
-    return value, ()
+    return value, ()  # a Date far in the future or too old is the dates rule's (dates.py)

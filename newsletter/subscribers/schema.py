@@ -58,6 +58,31 @@ MIGRATIONS = [
         forgotten_at TEXT NOT NULL
     );
     """,
+    # 2: the review queue (queue.py), and what forget keeps so old mail stays forgotten
+    # whatever its Date: the salted hashes of the messages read before (store.forget).
+    """
+    ALTER TABLE requests ADD COLUMN message_key TEXT;
+    CREATE TABLE queue (                -- messages held for the editor, until decided
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_key TEXT NOT NULL UNIQUE,
+        address_key TEXT,                -- the From address, when there is one
+        address     TEXT,
+        name        TEXT NOT NULL DEFAULT '',
+        wanted      TEXT NOT NULL DEFAULT '', -- what it would have been: subscribe, unsubscribe
+        message_id  TEXT,
+        date        TEXT,
+        date_trusted INTEGER NOT NULL DEFAULT 1, -- 0: accept dates it by the decision
+        subject     TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        excerpt     TEXT NOT NULL DEFAULT '', -- the first lines of the writer's own text
+        source      TEXT NOT NULL DEFAULT '', -- where it was read: "signups.mbox #5", "UID 7"
+        queued_at   TEXT NOT NULL
+    );
+    CREATE TABLE suppressed_messages (  -- messages read before a forget, as salted hashes only
+        message_hash TEXT PRIMARY KEY,
+        forgotten_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

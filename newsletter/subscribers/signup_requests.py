@@ -50,13 +50,14 @@ _LEAVING = ("unsubscribe", "remove me", "stop sending")
 
 
 def classify(data: bytes, config: Config, fallback_key: str, *, now: dt.datetime,
-             arrived: dt.datetime | None = None) -> Request:
+             arrived: dt.datetime | None = None,
+             earliest: dt.datetime | None = None) -> Request:
     """Read one raw message. Never raises: broken mail comes back as MALFORMED with a reason.
 
     `now` is the time of the import and `arrived` when the source says the message
     arrived (mbox From_ line, Maildir delivery, IMAP INTERNALDATE): a request without a
-    usable Date gets that date rather than counting as the oldest, and a Date in the
-    future is brought back to `now`; both are flagged.
+    usable Date gets that date rather than counting as the oldest (flagged). A Date far
+    in the future or before `earliest` (the list cannot be older) is held (dates.py).
     """
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
@@ -66,7 +67,8 @@ def classify(data: bytes, config: Config, fallback_key: str, *, now: dt.datetime
         key = message_key(message, data, message_id)
     except Exception as exc:
         return Request(MALFORMED, fallback_key, "", None, reason=f"cannot be parsed ({exc})")
-    mail = SignupMail(message, config, key, subject, when, message_id, date_flags)
+    mail = SignupMail(message, config, key, subject, when, message_id, date_flags, now=now,
+                      earliest=earliest)
     try:
         return RULES.run(mail) or mail.request(NOT_UNDERSTOOD, reason="no rule read it")
     except Exception as exc:

@@ -171,22 +171,25 @@ class SubscriberStore:
                         (source, uidvalidity, last_uid))
 
     def apply(self, *, kind: str, address: str, name: str, date: dt.datetime | None,
-              message_id: str | None, subject: str, flags: tuple[str, ...] = ()) -> str:
+              message_id: str | None, subject: str, flags: tuple[str, ...] = (),
+              message_key: str | None = None) -> str:
         """Record one request and update the subscriber if it is their latest.
 
         Returns what changed: 'new', 'resubscribed', 'unsubscribed', 'bouncing',
         'unchanged' (an older or repeated request), or 'suppressed' (a forgotten
-        address whose request is not newer than the forgetting).
+        address whose request was read before the forgetting, or is not newer than it).
         """
         key = address_key(address)
         when = date.astimezone(dt.UTC).isoformat() if date else None
         suppressed_at = self._suppressed_at(key)
         if suppressed_at is not None:
-            if kind != "subscribe" or when is None or when <= suppressed_at:
+            if (kind != "subscribe" or when is None or when <= suppressed_at
+                    or (message_key is not None and self.read_before_forget(message_key))):
                 return "suppressed"
             self.db.execute("DELETE FROM suppressed WHERE address_hash = ?", (self._hash(key),))
-        self.db.execute("INSERT INTO requests (address_key, kind, message_id, date, subject) "
-                        "VALUES (?, ?, ?, ?, ?)", (key, kind, message_id, when, subject))
+        self.db.execute("INSERT INTO requests (address_key, kind, message_id, date, subject, "
+                        "message_key) VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, kind, message_id, when, subject, message_key))
         arrival = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
         status = {"subscribe": SUBSCRIBED, "unsubscribe": UNSUBSCRIBED, "bounce": BOUNCING}[kind]
         row = self.db.execute("SELECT status, decided_at, decided_order, name, consent_message_id "
@@ -221,19 +224,29 @@ class SubscriberStore:
         # Deleted rows are overwritten with zeros, not only unlinked from the b-tree.
         self.db.execute("PRAGMA secure_delete = ON")
         with self.transaction():
-            message_keys = [row[0] for row in self.db.execute(
+            message_ids = [row[0] for row in self.db.execute(
                 "SELECT message_id FROM requests WHERE address_key = ? AND message_id IS NOT NULL",
                 (key,))]
+            # Every message of theirs read so far (applied or held), whatever its Date: a
+            # future-dated or undated one read again would otherwise look newer than this.
+            read = {row[0] for row in self.db.execute(
+                "SELECT message_key FROM requests WHERE address_key = ? AND message_key IS NOT "
+                "NULL UNION SELECT message_key FROM queue WHERE address_key = ?", (key, key))}
             found = self.db.execute("DELETE FROM subscribers WHERE address_key = ?",
                                     (key,)).rowcount
             found += self.db.execute("DELETE FROM requests WHERE address_key = ?", (key,)).rowcount
+            found += self.db.execute("DELETE FROM queue WHERE address_key = ?", (key,)).rowcount
             # Their messages may be read again later; the suppression decides then.
             self.db.executemany("DELETE FROM processed WHERE message_key = ? OR "
                                 "substr(message_key, 1, ?) = ?",
-                                [(k, len(k) + 1, k + "\n") for k in message_keys])
+                                [(k, len(k) + 1, k + "\n") for k in message_ids])
+            self.db.executemany("DELETE FROM processed WHERE message_key = ?",
+                                [(k,) for k in read])
             now = clock.now().isoformat()
             self.db.execute("INSERT OR REPLACE INTO suppressed VALUES (?, ?)",
                             (self._hash(key), now))
+            self.db.executemany("INSERT OR IGNORE INTO suppressed_messages VALUES (?, ?)",
+                                [(self._hash(k), now) for k in sorted(read)])
         self.db.execute("VACUUM")  # the erased rows leave no trace in the file's free pages
         # In WAL mode the deleting and the VACUUM went to the -wal file first: copy them
         # into the database and empty the -wal, so no old page with the address stays.
@@ -253,6 +266,11 @@ class SubscriberStore:
 
     def _hash(self, key: str) -> str:
         return hashlib.sha256((self._salt() + key).encode("utf-8")).hexdigest()
+
+    def read_before_forget(self, message_key: str) -> bool:
+        """Whether this message was read before its sender was forgotten (by salted hash)."""
+        return self.db.execute("SELECT 1 FROM suppressed_messages WHERE message_hash = ?",
+                               (self._hash(message_key),)).fetchone() is not None
 
     def _suppressed_at(self, key: str) -> str | None:
         row = self.db.execute("SELECT forgotten_at FROM suppressed WHERE address_hash = ?",

@@ -1,0 +1,156 @@
+"""The review queue: messages neither applied nor ignored wait in the store for the editor.
+
+A not-understood message, a request held for its authentication, its date or the
+addresses it names: each is kept (with where it was read, its proof and the first lines
+of the writer's text) until `subscribers accept ID --as subscribe|unsubscribe` applies it
+(the message is the consent proof) or `subscribers dismiss ID` drops it. The message is
+also marked read, and the queue is keyed by the message, so importing again never adds
+it twice; a kill mid-import loses nothing, the queue being written in the import's
+transaction. Rules hold a request with `hold()`; the last rule here turns whatever is
+still not understood into a held one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from .. import clock
+from ..errors import NewsletterError
+from .addresses import address_key
+from .handlers import shown_date
+from .intake import (
+    HANDLERS,
+    NOT_UNDERSTOOD,
+    REVIEW,
+    RULES,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    ImportSummary,
+    Request,
+    SignupMail,
+)
+from .mailparts import sender
+from .mailsource import RawMessage
+from .store import SubscriberStore
+
+EXCERPT_LINES = 3
+EXCERPT_WIDTH = 100
+UNTRUSTED_DATE = "Date "  # a reason that starts so (dates.py): accept dates it by the decision
+
+
+def hold(request: Request, reason: str) -> Request:
+    """`request` held for the editor, with why; what it asked is kept for `accept`."""
+    wanted = request.kind if request.kind in (SUBSCRIBE, UNSUBSCRIBE) else request.wanted
+    return replace(request, kind=REVIEW, reason=reason, wanted=wanted)
+
+
+@RULES.add(priority=5)
+def held_for_the_editor(mail: SignupMail, request: Request | None) -> Request | None:
+    """Last: anything not understood waits; every held request gets its sender and excerpt."""
+    if request is not None and request.kind == NOT_UNDERSTOOD:
+        request = hold(request, request.reason)
+    if request is None or request.kind != REVIEW:
+        return request
+    if request.address is None:
+        found = sender(mail.message)
+        if not isinstance(found, str):
+            request = replace(request, name=found[0], address=found[1])
+    return replace(request, excerpt=excerpt(mail.own))
+
+
+def excerpt(own: str) -> str:
+    lines = [line.strip() for line in own.splitlines() if line.strip()]
+    return "\n".join(line[:EXCERPT_WIDTH] for line in lines[:EXCERPT_LINES])
+
+
+@HANDLERS.add(REVIEW)
+def queue_for_review(store: SubscriberStore, summary: ImportSummary, raw: RawMessage,
+                     request: Request) -> None:
+    if store.read_before_forget(request.message_key):
+        summary.counts["suppressed"] += 1  # its sender was forgotten: never shown again
+        return
+    trusted = not request.reason.startswith(UNTRUSTED_DATE)
+    when = request.date.astimezone(dt.UTC).isoformat() if request.date else None
+    store.db.execute(
+        "INSERT OR IGNORE INTO queue (message_key, address_key, address, name, wanted, "
+        "message_id, date, date_trusted, subject, reason, excerpt, source, queued_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (request.message_key, request.key, request.address, request.name, request.wanted,
+         request.message_id, when, int(trusted), request.subject, request.reason,
+         request.excerpt, raw.where, clock.now().isoformat()))
+    row = store.db.execute("SELECT id FROM queue WHERE message_key = ?",
+                           (request.message_key,)).fetchone()
+    summary.counts["held_requests" if request.wanted else "held_not_understood"] += 1
+    summary.held.append((row[0], raw.where, request.subject or "(no subject)",
+                         shown_date(request.date), request.reason))
+
+
+@dataclass(frozen=True)
+class Held:
+    id: int
+    address: str | None
+    name: str
+    wanted: str
+    message_id: str | None
+    date: str | None
+    date_trusted: bool
+    subject: str
+    reason: str
+    excerpt: str
+    source: str
+    message_key: str
+
+
+_COLUMNS = ("id, address, name, wanted, message_id, date, date_trusted, subject, reason, "
+            "excerpt, source, message_key")
+
+
+def pending(store: SubscriberStore) -> list[Held]:
+    """What waits, oldest first."""
+    rows = store.db.execute(f"SELECT {_COLUMNS} FROM queue ORDER BY id")
+    return [Held(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+
+
+def count(store: SubscriberStore) -> int:
+    return store.db.execute("SELECT count(*) FROM queue").fetchone()[0]
+
+
+def _take(store: SubscriberStore, held_id: int) -> Held:
+    found = [h for h in pending(store) if h.id == held_id]
+    if not found:
+        raise NewsletterError(f"nothing waits for review as #{held_id}",
+                              "`send.py subscribers pending` lists what waits, with its id")
+    return found[0]
+
+
+def accept(store: SubscriberStore, held_id: int, kind: str) -> tuple[Held, str]:
+    """Apply message #held_id as a `kind` request of its sender; (it, the store's outcome)."""
+    with store.transaction():
+        held = _take(store, held_id)
+        if held.address is None:
+            raise NewsletterError(f"#{held_id} has no usable From address: there is no one to "
+                                  f"{kind}", f"dismiss it: send.py subscribers dismiss {held_id}")
+        now = clock.now()
+        date = dt.datetime.fromisoformat(held.date) if held.date else None
+        if not held.date_trusted or date is None or date > now:
+            date = now  # its Date says nothing true: the editor's decision dates it
+        outcome = store.apply(kind=kind, address=held.address, name=held.name, date=date,
+                              message_id=held.message_id, subject=held.subject,
+                              flags=(f"accepted by the editor as {kind}: {held.reason}",),
+                              message_key=held.message_key)
+        store.db.execute("DELETE FROM queue WHERE id = ?", (held_id,))
+    return held, outcome
+
+
+def dismiss(store: SubscriberStore, held_id: int) -> Held:
+    """Drop message #held_id: it stays read, so importing it again does not bring it back."""
+    with store.transaction():
+        held = _take(store, held_id)
+        store.db.execute("DELETE FROM queue WHERE id = ?", (held_id,))
+    return held
+
+
+def for_address(store: SubscriberStore, address: str) -> list[int]:
+    return [row[0] for row in store.db.execute("SELECT id FROM queue WHERE address_key = ?",
+                                               (address_key(address),))]
