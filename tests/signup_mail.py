@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import mailbox
+import zlib
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -376,3 +377,193 @@ def write_maildir(path: Path, messages: list[bytes]) -> Path:
     for data in messages:
         box.add(data)
     return path
+
+
+# Replies and forwards to a digest (issue 14): the writer's words above, below or around a
+# quote of the digest, whose footer says "Unsubscribe". REPLIES lists them for the tests
+# (and for measuring quote detection: see mailparts.own_text).
+
+DIGEST_QUOTE = ["The parts of you that are trying to help",
+                "Unsubscribe in one step: send the message this link opens to",
+                "team@mindshape.io.", "<mailto:team@mindshape.io?subject=Unsubscribe%20from%20the"
+                "%20Mindshape%20newsletter>"]
+INTROS = {
+    "en": "On Tue, 17 Nov 2026 at 07:30, Mindshape <team@mindshape.io> wrote:",
+    "de": "Am 17.11.2026 um 07:30 schrieb Mindshape <team@mindshape.io>:",
+    "fr": "Le mar. 17 nov. 2026 à 07:30, Mindshape <team@mindshape.io> a écrit :",
+    "es": "El mar, 17 nov 2026 a las 7:30, Mindshape (<team@mindshape.io>) escribió:",
+    "it": "Il giorno mar 17 nov 2026 alle ore 07:30 Mindshape <team@mindshape.io> ha scritto:",
+    "nl": "Op di 17 nov. 2026 om 07:30 schreef Mindshape <team@mindshape.io>:",
+    "pt": "Em ter., 17 de nov. de 2026 às 07:30, Mindshape <team@mindshape.io> escreveu:",
+    "sv": "Den tis 17 nov. 2026 kl 07:30 skrev Mindshape <team@mindshape.io>:",
+}
+K9_INTRO = "On November 17, 2026 7:30:00 AM UTC, Mindshape <team@mindshape.io> wrote:"
+OUTLOOK_HEADERS = {
+    "en": "From: Mindshape <team@mindshape.io>\nSent: Tuesday, November 17, 2026 7:30 AM\n"
+          "To: Ann Lee <ann@example.com>\nSubject: The parts of you that are trying to help",
+    "de": "Von: Mindshape <team@mindshape.io>\nGesendet: Dienstag, 17. November 2026 07:30\n"
+          "An: Ann Lee <ann@example.com>\nBetreff: The parts of you that are trying to help",
+    "fr": "De : Mindshape <team@mindshape.io>\nEnvoyé : mardi 17 novembre 2026 07:30\n"
+          "À : Ann Lee <ann@example.com>\nObjet : The parts of you that are trying to help",
+}
+
+
+def _quoted(lines: list[str]) -> str:
+    return "\n".join(f"> {line}" for line in lines)
+
+
+def _plain_reply(client: str, address: str, subject: str, body: str, *, day: int,
+                 mailer: str) -> bytes:
+    return _crlf(f"""From: Reader <{address}>
+To: Mindshape <team@mindshape.io>
+Subject: {subject}
+Date: {when(day)}
+Message-ID: <{client}-{zlib.crc32(body.encode())}@{client}.example>
+In-Reply-To: <golden-002@mindshape.io>
+MIME-Version: 1.0
+{mailer}
+Content-Type: text/plain; charset=utf-8; format=flowed
+Content-Transfer-Encoding: 8bit
+
+{body}
+""")
+
+
+def _html_reply(client: str, address: str, subject: str, html: str, *, day: int) -> bytes:
+    encoded = base64.encodebytes(html.encode("utf-8")).decode("ascii")
+    return _crlf(f"""From: Reader <{address}>
+To: Mindshape <team@mindshape.io>
+Subject: {subject}
+Date: {when(day)}
+Message-ID: <{client}-{zlib.crc32(html.encode())}@{client}.example>
+MIME-Version: 1.0
+Content-Type: text/html; charset="utf-8"
+Content-Transfer-Encoding: base64
+
+{encoded}""")
+
+
+def apple_reply(words: str, lang: str = "en", address: str = "ann@example.com", *,
+                day: int = 18) -> bytes:
+    """Apple Mail (iOS): top-posted, 'Sent from my iPhone', the intro then '>' lines."""
+    body = f"{words}\n\nSent from my iPhone\n\n{INTROS[lang]}\n\n{_quoted(DIGEST_QUOTE)}"
+    return _plain_reply("apple", address, "Re: The parts of you that are trying to help",
+                        body, day=day, mailer="X-Mailer: iPhone Mail (21G93)")
+
+
+def gmail_reply(words: str, lang: str = "en", address: str = "ann@example.com", *,
+                day: int = 18) -> bytes:
+    """Gmail: top-posted; the plain part quotes with '>', the HTML part in gmail_quote."""
+    boundary = "00000000000077a1b2"
+    return _crlf(f"""MIME-Version: 1.0
+Date: {when(day)}
+Message-ID: <CAG-{zlib.crc32((words + lang).encode())}@mail.gmail.example>
+Subject: Re: The parts of you that are trying to help
+From: Reader <{address}>
+To: Mindshape <team@mindshape.io>
+Content-Type: multipart/alternative; boundary="{boundary}"
+
+--{boundary}
+Content-Type: text/plain; charset="UTF-8"
+Content-Transfer-Encoding: 8bit
+
+{words}
+
+{INTROS[lang]}
+
+{_quoted(DIGEST_QUOTE)}
+
+--{boundary}
+Content-Type: text/html; charset="UTF-8"
+Content-Transfer-Encoding: 8bit
+
+<div dir="ltr">{words}</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">
+{INTROS[lang]}<br></div><blockquote class="gmail_quote">{"<br>".join(DIGEST_QUOTE)}
+</blockquote></div>
+
+--{boundary}--
+""")
+
+
+def outlook_html_reply(words: str, lang: str = "en", address: str = "ann@example.com", *,
+                       day: int = 18) -> bytes:
+    """Outlook: HTML only, top-posted, the digest under a divRplyFwdMsg header block."""
+    headers = "<br>".join(OUTLOOK_HEADERS[lang].split("\n"))
+    html = (f"<html><body><div class=\"WordSection1\"><p class=\"MsoNormal\">{words}</p></div>"
+            f"<hr style=\"display:inline-block;width:98%\"><div id=\"divRplyFwdMsg\">{headers}"
+            f"</div><div>{'<br>'.join(DIGEST_QUOTE)}</div></body></html>")
+    return _html_reply("outlook", address, "RE: The parts of you that are trying to help", html,
+                       day=day)
+
+
+def outlook_plain_reply(words: str, lang: str = "en", address: str = "ann@example.com", *,
+                        day: int = 18) -> bytes:
+    """Outlook in plain text: top-posted over an unquoted header block and the digest."""
+    body = f"{words}\n\n{OUTLOOK_HEADERS[lang]}\n\n" + "\n".join(DIGEST_QUOTE)
+    return _plain_reply("outlookplain", address, "AW: The parts of you that are trying to help",
+                        body, day=day, mailer="X-Mailer: Microsoft Outlook 16.0")
+
+
+def thunderbird_bottom_reply(words: str, lang: str = "en", address: str = "ann@example.com",
+                             *, day: int = 18) -> bytes:
+    """Thunderbird, bottom-posted: the intro and the '>' quote first, the words below."""
+    body = f"{INTROS[lang]}\n{_quoted(DIGEST_QUOTE)}\n\n{words}\n"
+    return _plain_reply("thunderbird", address, "Re: The parts of you that are trying to help",
+                        body, day=day, mailer="User-Agent: Mozilla Thunderbird")
+
+
+def thunderbird_html_bottom_reply(words: str, lang: str = "en",
+                                  address: str = "ann@example.com", *, day: int = 18) -> bytes:
+    """Thunderbird HTML, bottom-posted: moz-cite-prefix, a cite blockquote, then the words."""
+    html = (f"<html><body><div class=\"moz-cite-prefix\">{INTROS[lang]}<br></div>"
+            f"<blockquote type=\"cite\">{'<br>'.join(DIGEST_QUOTE)}</blockquote>"
+            f"<p>{words}</p></body></html>")
+    return _html_reply("tbhtml", address, "Re: The parts of you that are trying to help", html,
+                       day=day)
+
+
+def k9_reply(words: str, *, bottom: bool = False, address: str = "ann@example.com",
+             day: int = 18) -> bytes:
+    """K-9 Mail (Android): its own intro; top-posted by default, bottom-posted if asked."""
+    quote = f"{K9_INTRO}\n{_quoted(DIGEST_QUOTE)}"
+    body = f"{quote}\n\n{words}\n" if bottom else f"{words}\n\n{quote}\n"
+    return _plain_reply("k9", address, "Re: The parts of you that are trying to help", body,
+                        day=day, mailer="User-Agent: K-9 Mail for Android")
+
+
+def gmail_forward(words: str, address: str = "ann@example.com", *, day: int = 18) -> bytes:
+    """Gmail: a forward, the words above the forwarded digest (unquoted)."""
+    body = (f"{words}\n\n---------- Forwarded message ---------\nFrom: Mindshape "
+            f"<team@mindshape.io>\nDate: Tue, Nov 17, 2026 at 7:30 AM\nSubject: The parts of you "
+            f"that are trying to help\nTo: <{address}>\n\n\n" + "\n".join(DIGEST_QUOTE))
+    return _plain_reply("gmailfwd", address, "Fwd: The parts of you that are trying to help",
+                        body, day=day, mailer="")
+
+
+def apple_forward(words: str, address: str = "ann@example.com", *, day: int = 18) -> bytes:
+    """Apple Mail: a forward, 'Begin forwarded message:' over the digest."""
+    body = (f"{words}\n\nSent from my iPhone\n\nBegin forwarded message:\n\n> From: Mindshape "
+            f"<team@mindshape.io>\n> Subject: The parts of you\n\n" + "\n".join(DIGEST_QUOTE))
+    return _plain_reply("applefwd", address, "Fwd: The parts of you that are trying to help",
+                        body, day=day, mailer="X-Mailer: iPhone Mail (21G93)")
+
+
+# (what, message, the writer's words) for every client, style and language above.
+LEAVE_WORDS = {"en": "Please stop sending these.", "de": "Bitte abmelden.",
+               "fr": "Merci de me désabonner.", "es": "Quiero darme de baja.",
+               "it": "Vorrei disiscrivermi, grazie.", "nl": "Graag afmelden.",
+               "pt": "Quero cancelar a inscrição.", "sv": "Avregistrera mig, tack."}
+REPLIES = (
+    [(f"apple {lang}", apple_reply(w, lang), w) for lang, w in LEAVE_WORDS.items()]
+    + [(f"gmail {lang}", gmail_reply(w, lang), w) for lang, w in LEAVE_WORDS.items()]
+    + [(f"outlook html {lang}", outlook_html_reply(LEAVE_WORDS[lang], lang), LEAVE_WORDS[lang])
+       for lang in OUTLOOK_HEADERS]
+    + [(f"outlook plain {lang}", outlook_plain_reply(LEAVE_WORDS[lang], lang), LEAVE_WORDS[lang])
+       for lang in OUTLOOK_HEADERS]
+    + [(f"thunderbird bottom {lang}", thunderbird_bottom_reply(LEAVE_WORDS[lang], lang),
+        LEAVE_WORDS[lang]) for lang in ("en", "de", "fr")]
+    + [("thunderbird html bottom", thunderbird_html_bottom_reply("remove me"), "remove me"),
+       ("k9 top", k9_reply("unsubscribe"), "unsubscribe"),
+       ("k9 bottom", k9_reply("unsubscribe please", bottom=True), "unsubscribe please"),
+       ("gmail forward", gmail_forward("unsubscribe please"), "unsubscribe please"),
+       ("apple forward", apple_forward("unsubscribe please"), "unsubscribe please")])

@@ -166,10 +166,12 @@ def test_a_subject_that_only_contains_the_words_is_not_understood(project, subje
 
 @pytest.mark.parametrize("body", [mail.UNSUBSCRIBE_BODY, "Actually, please UNSUBSCRIBE me.",
                                   "remove me please", "Stop sending these."])
-def test_a_subscribe_subject_over_a_text_that_asks_to_leave_is_not_understood(project, body):
+def test_a_subscribe_subject_over_a_text_that_asks_to_leave_is_an_unsubscribe(project, body):
+    # Asymmetric on purpose (issue 14): a plausible request to stop is applied and reported.
+    import_mbox(project, [mail.iphone_plain(day=1, message_id="<first@x>")])
     result = import_mbox(project, [mail.iphone_plain(body=body)])
-    assert statuses(project) == {}
-    assert "the subject says subscribe but the text says" in result.stdout
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}
+    assert "asked to leave in their own words" in result.stdout
 
 
 def test_a_changed_subject_is_understood_by_the_prefilled_body(project):

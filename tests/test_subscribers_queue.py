@@ -38,8 +38,7 @@ def test_an_unclear_subscribe_waits_in_the_queue_across_imports(project):
         "or dismiss ID.",
         "#1  uli@example.de  2026-11-06 09:00  Anmeldung \u2013 subscribe",
         "    why: no subscribe or unsubscribe words",
-        "    > bitte nehmt mich in den Verteiler auf. / Please subscribe me.",
-        "    > Sent from my iPhone"]
+        "    > bitte nehmt mich in den Verteiler auf. / Please subscribe me."]
     assert statuses(project) == {"ann@example.com": "subscribed"}
     status = project.run("status")
     assert "Held for review: 1 message(s) (send.py subscribers pending)." in status.stdout

@@ -1,0 +1,89 @@
+"""Words that ask to leave, in the writer's own text: the request to stop is honoured.
+
+A reply to a digest that says "unsubscribe", "please stop sending these" or "remove me"
+(above the quoted digest, or below it when bottom-posted), or a forward with
+"unsubscribe please" above the forwarded digest, unsubscribes the From address with the
+message as the proof, and the import reports it. The rule is asymmetric on purpose: an
+unclear subscribe waits for the editor, a plausible unsubscribe is applied, because
+mailing someone who asked to stop is the worse error for our readers. A quote of our own
+footer (which says "Unsubscribe") never counts: quoted text is not the writer's
+(mailparts.own_text), and a line of the footer left unquoted is dropped here. Leave words
+with a "not" before them ("I don't want to unsubscribe") are not plain: held instead.
+The languages are those quote detection knows (mailparts.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..source.config import Config
+from .intake import NOT_UNDERSTOOD, RULES, UNSUBSCRIBE, Request, SignupMail
+from .mailparts import fold
+
+_LEAVE = re.compile(
+    r"\b(?:un-?subscribe|unsub|opt[- ]?out|remove me|take me off|stop (?:sending|e-?mailing|"
+    r"mailing|these|this)|no more (?:e-?mails|emails|newsletters?)|(?:do not|don't) send me|"
+    r"cancel my subscription|"
+    r"abmelden|abbestellen|austragen|(?:nicht|keine?) (?:\w+ )?mehr (?:zu)?(?:senden|schicken|"
+    r"e-?mails|newsletter)|melde mich ab|"
+    r"d[ée]sabonne\w*|d[ée]sinscri\w*|ne (?:\w+ )?plus recevoir|retirez-moi|supprimez-moi|"
+    r"dar(?:me|se)? de baja|dadme de baja|no quiero recibir|cancelar (?:la |mi )?suscripci[óo]n|"
+    r"disiscriv\w*|disiscrizione|cancellami|annulla(?:re)? (?:l'|la )?iscrizione|"
+    r"afmelden|uitschrijven|meld me af|schrijf me uit|"
+    r"cancelar (?:a |minha )?(?:inscri[çc][ãa]o|assinatura)|descadastr\w*|"
+    r"avregistrera|avsluta prenumeration\w*|afmeld\w*|avmeld\w*)\b"
+    r"|^stop$|^stopp$", re.IGNORECASE | re.MULTILINE)
+# A "not" shortly before the words: "please don't unsubscribe me", "nicht abmelden".
+_NEGATED = re.compile(r"(?:\bdon'?t|\bdo not|\bnot|\bnever|\bnicht|\bne\b|\bpas|\bno|\bniet|"
+                      r"\bnão|\binte|\bikke)\s+(?:\S+\s+){0,3}$", re.IGNORECASE)
+FOOTER_LINE = 20  # characters: a shorter line ("unsubscribe") is the writer's even if quoted
+
+
+def footer_text(config: Config) -> str:
+    """Our footer, folded: the words of a digest that a reply may carry unquoted."""
+    footer = config.footer
+    parts = [footer.crisis_intro, footer.disclaimer, footer.why_you_get_this,
+             "Unsubscribe in one step: send the message this link opens to",
+             config.signup.unsubscribe_subject, "No tracking pixels, no click tracking."]
+    return fold(" ".join(parts))
+
+
+def writers_words(mail: SignupMail) -> str:
+    """The writer's own text less any line of our own footer."""
+    ours = footer_text(mail.config)
+    sender = mail.config.sender.email.casefold()
+    kept = []
+    for line in mail.own.splitlines():
+        folded = fold(line)
+        if (len(folded) >= FOOTER_LINE and folded in ours) or (
+                "mailto:" in folded and sender in folded):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def asks_to_leave(text: str) -> tuple[str | None, bool]:
+    """(the first words asking to leave, whether every such phrase is negated)."""
+    found = None
+    for match in _LEAVE.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        negated = bool(_NEGATED.search(text[line_start:match.start()]))
+        if not negated:
+            return match[0], False
+        found = found or match[0]
+    return found, found is not None
+
+
+@RULES.add(priority=55)
+def leave_words(mail: SignupMail, request: Request | None) -> Request | None:
+    if request is None or request.kind != NOT_UNDERSTOOD:
+        return request
+    words, negated = asks_to_leave(writers_words(mail))
+    if words is None:
+        return request
+    if negated:
+        return replace(request, reason=f"the writer says {words!r}, but with a not before it")
+    return replace(request, kind=UNSUBSCRIBE, reason="",
+                   flags=(*request.flags, f"asked to leave in their own words ({words!r}): "
+                          "unsubscribed"))

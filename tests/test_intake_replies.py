@@ -1,0 +1,80 @@
+"""Replies and forwards that ask to leave are honoured (issue 14, item 1); quotes never count.
+
+Every client and style in signup_mail.REPLIES (Apple Mail, Gmail, Outlook HTML and plain,
+Thunderbird plain and HTML bottom-posted, K-9 top and bottom, Gmail and Apple forwards, in
+eight languages) unsubscribes its sender; the same mail saying only thanks does not.
+"""
+
+from __future__ import annotations
+
+import pytest
+import signup_mail as mail
+from test_subscribers import import_mbox, statuses
+
+SUBSCRIBED = mail.iphone_plain(day=2)
+
+
+@pytest.mark.parametrize("what,data,words", mail.REPLIES, ids=[r[0] for r in mail.REPLIES])
+def test_a_reply_or_forward_asking_to_leave_unsubscribes_its_sender(project, what, data, words):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [data])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout
+    assert "0 new, 1 unsubscribed, 0 bouncing, 0 not understood." in result.stdout
+    assert any(line.startswith("Flagged: ann@example.com: asked to leave in their own words")
+               for line in result.stdout.splitlines())
+
+
+THANKS = [mail.apple_reply("Thank you, this helped."), mail.gmail_reply("Danke!", "de"),
+          mail.outlook_html_reply("Merci beaucoup.", "fr"), mail.outlook_plain_reply("Thanks."),
+          mail.thunderbird_bottom_reply("Thank you.", "de"),
+          mail.thunderbird_html_bottom_reply("Lovely issue."), mail.k9_reply("Thanks"),
+          mail.k9_reply("Thanks", bottom=True), mail.gmail_forward("Look at this one"),
+          mail.apple_forward("For you")]
+
+
+@pytest.mark.parametrize("data", THANKS)
+def test_the_quoted_footer_of_a_digest_never_counts_as_the_writers_words(project, data):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [data])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert "1 not understood." in result.stdout
+
+
+@pytest.mark.parametrize("words", ["unsubscribe", "please stop sending these", "remove me",
+                                   "UNSUBSCRIBE", "Stop", "opt out please", "No more emails."])
+def test_the_issues_words_over_a_quoted_digest(project, words):
+    import_mbox(project, [SUBSCRIBED])
+    import_mbox(project, [mail.gmail_reply(words)])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}
+
+
+def test_a_forward_with_unsubscribe_please_above_it(project):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [mail.gmail_forward("unsubscribe please")])
+    assert "a forwarded message" not in result.stdout
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}
+
+
+def test_our_footer_pasted_unquoted_is_not_the_writers_words(project):
+    import_mbox(project, [SUBSCRIBED])
+    body = ("I loved the part about protectors.\n\n"
+            "Unsubscribe in one step: send the message this link opens to\nteam@mindshape.io.\n"
+            "<mailto:team@mindshape.io?subject=Unsubscribe%20from%20the%20Mindshape%20newsletter>")
+    import_mbox(project, [mail.iphone_plain(subject="The parts of you", body=body, day=18)])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+
+
+@pytest.mark.parametrize("words", ["Please don't unsubscribe me, I love these",
+                                   "I do not want to unsubscribe", "Bitte nicht abmelden!"])
+def test_leave_words_with_a_not_before_them_wait_for_the_editor(project, words):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [mail.gmail_reply(words)])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert "but with a not before it" in result.stdout
+    assert project.run("subscribers", "pending").stdout.startswith("1 message(s) wait")
+
+
+def test_thank_you_words_that_contain_stop_are_not_leave_words(project):
+    import_mbox(project, [SUBSCRIBED])
+    import_mbox(project, [mail.gmail_reply("I can't stop thinking about this one. Thank you!")])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
