@@ -60,8 +60,8 @@ def test_an_unsubscribe_link_in_both_parts_passes(project):
 
 def test_a_crisis_line_missing_from_either_part_is_an_error(project):
     edit_template(project, "partials/footer.mjml.j2", "{{ line.label }}", "{{ line.where }}")
-    edit_template(project, "digest.txt.j2", "  {{ line.label }} ({{ line.where }})",
-                  "  {{ line.where }}")
+    edit_template(project, "digest.txt.j2", '(line.label ~ " (" ~ line.where ~ ")")',
+                  "line.where")
     lines = findings(project, "crisis line")
     assert lines[:2] == [
         "error: email (HTML part): the crisis line 988 is missing (hint: keep the footer "

@@ -11,7 +11,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-TEXT_WIDTH = 78
+# The text part's width: Claws Mail and others re-wrap at 72, which would cut a longer line
+# (and an editor's-note bar) in two; within 72, a re-wrap finds nothing to change.
+TEXT_WIDTH = 72
 
 
 @lru_cache(maxsize=1)

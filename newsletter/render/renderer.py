@@ -60,7 +60,8 @@ class Renderer:
         self.text_env = _environment(root, "text", loader, autoescape=False, trim_blocks=True,
                                      lstrip_blocks=True, keep_trailing_newline=True)
         for env in (self.html_env, self.text_env):
-            env.filters.update(longdate=_long_date, host=lambda url: urlsplit(url).hostname or url)
+            env.filters.update(longdate=_long_date, monthyear=month_year,
+                               host=lambda url: urlsplit(url).hostname or url)
         self.html_env.filters["markdown"] = markdown_to_html
         self.text_env.filters.update(markdown_text=markdown_to_text, wrap=_wrap_filter,
                                      underline=underline)
@@ -259,8 +260,19 @@ def _long_date(value: dt.date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _wrap_filter(value: str, indent: str = "") -> str:
-    return wrap(value, TEXT_WIDTH, indent, indent)
+def month_year(value: dt.date) -> str:
+    """'May 2026', in English whatever the machine's locale."""
+    return f"{_MONTHS[value.month - 1]} {value.year}"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _wrap_filter(value: str, indent: str = "", first: str | None = None) -> str:
+    """Wrapped at TEXT_WIDTH, every line after `indent`; the first after `first` if given
+    (a list item's '  - ')."""
+    return wrap(value, TEXT_WIDTH, indent if first is None else first, indent)
 
 
 def _tidy_text(text: str) -> str:
