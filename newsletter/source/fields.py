@@ -379,7 +379,7 @@ def doi(value: Any) -> str:
     if not bare.startswith("10."):
         raise Invalid(f"must start with '10.', got {written!r}",
                       "a DOI looks like 10.1016/j.biopsycho.2006.06.009")
-    registrant, slash, suffix = bare[3:].partition("/")
+    registrant, _, suffix = bare[3:].partition("/")
     if not (registrant.isascii() and registrant.isdigit() and 4 <= len(registrant) <= 9):
         raise Invalid(f"must have 4 to 9 digits between '10.' and '/', got {written!r}",
                       "copy the DOI from the article's page or its doi.org link")
