@@ -404,15 +404,46 @@ def test_a_store_another_process_is_writing_is_one_clear_busy_error(project):
 # What the person wrote, and who they are
 
 
-def test_an_unsubscribe_from_another_account_unsubscribes_the_address_it_names(project):
-    import_mbox(project, [mail.iphone_plain(day=2)])
+def test_an_unsubscribe_from_a_subscribed_account_unsubscribes_the_address_it_names(project):
+    import_mbox(project, [mail.iphone_plain(day=2),
+                          mail.iphone_plain("ann.work@example.net", "Ann at work", day=3)])
     # An issue's unsubscribe link puts the reader's address below the pre-filled body.
     result = import_mbox(project, [mail.iphone_plain(
         "ann.work@example.net", "Ann at work", day=5, subject=mail.UNSUBSCRIBE,
         body=f"{mail.UNSUBSCRIBE_BODY}\n\nann@example.com")])
-    assert statuses(project) == {"ann@example.com": "unsubscribed"}
+    assert statuses(project) == {"ann@example.com": "unsubscribed",
+                                 "ann.work@example.net": "subscribed"}
     assert ("Flagged: ann@example.com: unsubscribe for ann@example.com sent from "
             "ann.work@example.net") in result.stdout.splitlines()
+
+
+def test_an_unsubscribe_for_another_address_from_a_stranger_waits(project):
+    import_mbox(project, [mail.iphone_plain(day=2)])
+    result = import_mbox(project, [mail.iphone_plain(
+        "ann.work@example.net", "Ann at work", day=5, subject=mail.UNSUBSCRIBE,
+        body=f"{mail.UNSUBSCRIBE_BODY}\n\nann@example.com")])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert ("(an unsubscribe for ann@example.com from ann.work@example.net, who is not "
+            "subscribed)") in result.stdout
+    assert "    names: ann@example.com (accept ... --for EMAIL)" in \
+        project.run("subscribers", "pending").stdout.splitlines()
+    wrong = project.run("subscribers", "accept", "1", "--as", "unsubscribe", "--for", "x@y.org")
+    assert wrong.exit_code == 1 and "does not name x@y.org" in wrong.stderr
+    accepted = project.run("subscribers", "accept", "1", "--as", "unsubscribe", "--for",
+                           "ann@example.com")
+    assert accepted.stdout == "Accepted #1 as unsubscribe for ann@example.com: unsubscribed.\n"
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}
+
+
+def test_one_stranger_cannot_unsubscribe_many(project):
+    import_mbox(project, [mail.iphone_plain("fay@example.com", day=2),
+                          mail.iphone_plain("gus@example.com", day=2)])
+    result = import_mbox(project, [mail.iphone_plain(
+        "mallory@evil.example", "Mallory", day=5, subject=mail.UNSUBSCRIBE,
+        body=f"{mail.UNSUBSCRIBE_BODY}\n\nfay@example.com\ngus@example.com")])
+    assert statuses(project) == {"fay@example.com": "subscribed", "gus@example.com": "subscribed"}
+    assert ("an unsubscribe naming 2 addresses (fay@example.com, gus@example.com): the link "
+            "names one") in result.stdout
 
 
 def test_an_unsubscribe_naming_an_unknown_address_is_for_its_sender(project):

@@ -149,23 +149,28 @@ def subscribers_pending(project_dir: Path) -> None:
         echo(f"    why: {item.reason}" + (f" (it asks to {item.wanted})" if item.wanted else ""))
         for line in item.excerpt.splitlines():
             echo(f"    > {line}")
+        if item.named:
+            echo(f"    names: {', '.join(item.named.splitlines())} (accept ... --for EMAIL)")
 
 
 @subscribers.command("accept", cls=NewsletterCommand)
 @click.argument("held_id", metavar="ID", type=int)
 @click.option("--as", "kind", type=click.Choice(["subscribe", "unsubscribe"]), required=True,
               help="What the message asks, as you read it; its sender is the subscriber.")
+@click.option("--for", "address", metavar="EMAIL",
+              help="Apply it to this address the message names, not to its sender.")
 @click.pass_obj
-def subscribers_accept(project_dir: Path, held_id: int, kind: str) -> None:
+def subscribers_accept(project_dir: Path, held_id: int, kind: str, address: str | None) -> None:
     """Apply held message ID as a request of its sender (the message is the proof)."""
     with open_existing_store(project_dir) as store:
-        held, outcome = queue.accept(store, held_id, kind)
+        _, outcome, target = queue.accept(store, held_id, kind,
+                                          _address(address) if address else None)
     said = {"new": "subscribed", "resubscribed": "subscribed again",
             "unsubscribed": "unsubscribed", "bouncing": "bouncing",
             "suppressed": "not applied: the address was forgotten and this message is not "
                           "newer than that",
             "unchanged": "changed nothing (a newer request of theirs decides)"}[outcome]
-    echo(f"Accepted #{held_id} as {kind} for {held.address}: {said}.")
+    echo(f"Accepted #{held_id} as {kind} for {target}: {said}.")
 
 
 @subscribers.command("dismiss", cls=NewsletterCommand)

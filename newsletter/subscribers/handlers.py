@@ -21,7 +21,7 @@ from .intake import (
     Request,
 )
 from .mailsource import RawMessage
-from .store import SubscriberStore
+from .store import SUBSCRIBED, SubscriberStore
 
 
 @HANDLERS.add(MALFORMED)
@@ -57,6 +57,13 @@ def subscribe_or_unsubscribe(store: SubscriberStore, summary: ImportSummary, raw
     if request.kind == UNSUBSCRIBE:
         others = [a for a in request.named
                   if address_key(a) != request.key and store.record(a) is not None]
+        sender = store.record(request.address)
+        if others and (sender is None or sender.status != SUBSCRIBED):
+            from .queue import hold, queue_for_review  # queue.py builds on this module
+            queue_for_review(store, summary, raw, hold(
+                request, f"an unsubscribe for {', '.join(others)} from {request.address}, "
+                         "who is not subscribed"))
+            return
         if others:
             targets = [(a, "", (*request.flags, f"unsubscribe for {a} sent from "
                                                 f"{request.address}")) for a in others]

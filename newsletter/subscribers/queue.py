@@ -50,6 +50,8 @@ def held_for_the_editor(mail: SignupMail, request: Request | None) -> Request | 
     """Last: anything not understood waits; every held request gets its sender and excerpt."""
     if request is not None and request.kind == NOT_UNDERSTOOD:
         request = hold(request, request.reason)
+    if request is not None and request.kind == UNSUBSCRIBE and request.named:
+        return replace(request, excerpt=excerpt(mail.own))  # the handler may hold it
     if request is None or request.kind != REVIEW:
         return request
     if request.address is None:
@@ -74,11 +76,11 @@ def queue_for_review(store: SubscriberStore, summary: ImportSummary, raw: RawMes
     when = request.date.astimezone(dt.UTC).isoformat() if request.date else None
     store.db.execute(
         "INSERT OR IGNORE INTO queue (message_key, address_key, address, name, wanted, "
-        "message_id, date, date_trusted, subject, reason, excerpt, source, queued_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "message_id, date, date_trusted, subject, reason, excerpt, named, source, queued_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (request.message_key, request.key, request.address, request.name, request.wanted,
          request.message_id, when, int(trusted), request.subject, request.reason,
-         request.excerpt, raw.where, clock.now().isoformat()))
+         request.excerpt, "\n".join(request.named), raw.where, clock.now().isoformat()))
     row = store.db.execute("SELECT id FROM queue WHERE message_key = ?",
                            (request.message_key,)).fetchone()
     summary.counts["held_requests" if request.wanted else "held_not_understood"] += 1
@@ -100,10 +102,11 @@ class Held:
     excerpt: str
     source: str
     message_key: str
+    named: str
 
 
 _COLUMNS = ("id, address, name, wanted, message_id, date, date_trusted, subject, reason, "
-            "excerpt, source, message_key")
+            "excerpt, source, message_key, named")
 
 
 def pending(store: SubscriberStore) -> list[Held]:
@@ -124,23 +127,32 @@ def _take(store: SubscriberStore, held_id: int) -> Held:
     return found[0]
 
 
-def accept(store: SubscriberStore, held_id: int, kind: str) -> tuple[Held, str]:
-    """Apply message #held_id as a `kind` request of its sender; (it, the store's outcome)."""
+def accept(store: SubscriberStore, held_id: int, kind: str,
+           address: str | None = None) -> tuple[Held, str, str]:
+    """Apply message #held_id as a `kind` request of its sender, or of an address its text
+    names (`address`); (it, the store's outcome, the address it was applied to)."""
     with store.transaction():
         held = _take(store, held_id)
-        if held.address is None:
+        candidates = [a for a in (held.address, *held.named.split("\n")) if a]
+        if address is not None and address_key(address) not in map(address_key, candidates):
+            raise NewsletterError(f"#{held_id} is from {held.address or 'no usable From'} and "
+                                  f"does not name {address}",
+                                  "--for takes the sender or an address the message names")
+        target = address or held.address
+        if target is None:
             raise NewsletterError(f"#{held_id} has no usable From address: there is no one to "
                                   f"{kind}", f"dismiss it: send.py subscribers dismiss {held_id}")
         now = clock.now()
         date = dt.datetime.fromisoformat(held.date) if held.date else None
         if not held.date_trusted or date is None or date > now:
             date = now  # its Date says nothing true: the editor's decision dates it
-        outcome = store.apply(kind=kind, address=held.address, name=held.name, date=date,
+        name = held.name if target == held.address else ""
+        outcome = store.apply(kind=kind, address=target, name=name, date=date,
                               message_id=held.message_id, subject=held.subject,
                               flags=(f"accepted by the editor as {kind}: {held.reason}",),
                               message_key=held.message_key)
         store.db.execute("DELETE FROM queue WHERE id = ?", (held_id,))
-    return held, outcome
+    return held, outcome, target
 
 
 def dismiss(store: SubscriberStore, held_id: int) -> Held:

@@ -75,6 +75,7 @@ MIGRATIONS = [
         subject     TEXT NOT NULL,
         reason      TEXT NOT NULL,
         excerpt     TEXT NOT NULL DEFAULT '', -- the first lines of the writer's own text
+        named       TEXT NOT NULL DEFAULT '', -- addresses the text names, one a line
         source      TEXT NOT NULL DEFAULT '', -- where it was read: "signups.mbox #5", "UID 7"
         queued_at   TEXT NOT NULL
     );
