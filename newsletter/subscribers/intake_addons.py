@@ -10,4 +10,4 @@ when imported; naming it here is the only edit it needs.
      5 queue.held_for_the_editor       whatever is not understood waits for the editor
 """
 
-from . import dates, leave_words, one_address, queue  # noqa: F401
+from . import authentication, dates, leave_words, one_address, queue  # noqa: F401
