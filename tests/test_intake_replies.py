@@ -78,3 +78,29 @@ def test_thank_you_words_that_contain_stop_are_not_leave_words(project):
     import_mbox(project, [SUBSCRIBED])
     import_mbox(project, [mail.gmail_reply("I can't stop thinking about this one. Thank you!")])
     assert statuses(project) == {"ann@example.com": "subscribed"}
+
+
+# Raw 8-bit headers (item 7)
+
+
+def raw_from(name: bytes, charset: bytes = b"us-ascii") -> bytes:
+    return mail.iphone_plain().replace(b"From: Ann Lee <", b"From: " + name + b" <").replace(
+        b"charset=us-ascii", b"charset=" + charset)
+
+
+@pytest.mark.parametrize("name,charset,flag", [
+    ("Renée".encode(), b"us-ascii", None),
+    ("Renée".encode("latin-1"), b"us-ascii", "read as latin-1"),
+    ("Renée".encode("latin-1"), b"iso-8859-1", "read as iso-8859-1"),
+    ("Zofia Łęcka".encode("iso-8859-2"), b"iso-8859-2", "read as iso-8859-2")])
+def test_a_raw_8bit_name_is_decoded_and_a_guess_flagged(project, name, charset, flag):
+    result = import_mbox(project, [raw_from(name, charset)])
+    shown = project.run("subscribers", "list").stdout
+    expected = name.decode("utf-8" if flag is None else charset.decode()
+                           if charset != b"us-ascii" else "latin-1")
+    assert expected in shown and "\ufffd" not in shown
+    flags = [line for line in result.stdout.splitlines() if "raw 8-bit" in line]
+    if flag is None:
+        assert flags == []
+    else:
+        assert flags == [f"Flagged: ann@example.com: From had raw 8-bit bytes, not UTF-8: {flag}"]

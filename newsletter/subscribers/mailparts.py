@@ -247,9 +247,37 @@ def is_auto_reply(message: EmailMessage, bare_subject: str) -> bool:
     return bool(_AUTO_SUBJECT.search(bare_subject))
 
 
+def raw_8bit(message: EmailMessage, name: str) -> tuple[list[str], str | None]:
+    """The header's values with raw 8-bit bytes decoded, and the charset guessed, if any.
+
+    Python's email (policy.default) keeps undeclared 8-bit header bytes as surrogate
+    escapes and shows them as U+FFFD. They are read as UTF-8 first (what most clients
+    send), then as the charset the message declares, then as Latin-1 (which cannot fail);
+    anything but UTF-8 is a guess the caller flags.
+    """
+    values = [str(v) for n, v in message.raw_items() if n.lower() == name.lower()]
+    if not any(_ESCAPED.search(v) for v in values):
+        return [], None
+    raw = [v.encode("ascii", "surrogateescape") for v in values]
+    declared = message.get_content_charset()
+    for charset in ("utf-8", declared, "latin-1"):
+        if not charset:
+            continue
+        try:
+            decoded = [" ".join(b.decode(charset).split()) for b in raw]
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return decoded, None if charset == "utf-8" else charset
+    return [], None
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
 def sender(message: EmailMessage) -> tuple[str, str] | str:
     """(display name, address) of the one sender, or why there is none."""
-    raw = message.get_all("From") or []
+    decoded, _ = raw_8bit(message, "From")
+    raw = decoded or message.get_all("From") or []
     if len(raw) > 1:
         return "more than one From header: who is asking is not clear"
     pairs = [(n, a) for n, a in getaddresses([str(value) for value in raw]) if n or a]
@@ -274,6 +302,9 @@ def addresses(message: EmailMessage, field_name: str) -> list[str]:
 
 
 def header(message: EmailMessage, name: str) -> str:
+    decoded, _ = raw_8bit(message, name)
+    if decoded:
+        return decoded[0]
     value = message.get(name)
     return " ".join(str(value).split()) if value is not None else ""
 

@@ -42,6 +42,7 @@ from .mailparts import (
     is_auto_reply,
     message_key,
     named_addresses,
+    raw_8bit,
     sender,
 )
 
@@ -121,7 +122,12 @@ def from_sender(mail: SignupMail, request: Request | None) -> Request | None:
     if isinstance(found, str):
         return replace(request, kind=MALFORMED, reason=found)
     name, address = found
-    return replace(request, address=address, name=name)
+    flags = request.flags
+    for field in ("From", "Subject"):
+        _, guessed = raw_8bit(mail.message, field)
+        if guessed:
+            flags = (*flags, f"{field} had raw 8-bit bytes, not UTF-8: read as {guessed}")
+    return replace(request, address=address, name=name, flags=flags)
 
 
 @RULES.add(priority=45)
