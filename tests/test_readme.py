@@ -126,10 +126,30 @@ def signup_mailbox(root: Path) -> None:
     box.close()
 
 
+def review_queue(root: Path) -> None:
+    """Mail the importer holds for the editor (issue 14): an unclear subscribe, a stranger
+    naming two subscribers, a Date from 1970; and a reply asking to leave, honoured."""
+    sample(root)
+    messages = [
+        mail.iphone_plain(day=2), mail.iphone_plain("kim@example.com", "Kim", day=4),
+        mail.iphone_plain("uli@example.de", "Uli", day=6, subject="Anmeldung \u2013 subscribe",
+                          body="bitte nehmt mich in den Verteiler auf. / Please subscribe me."),
+        mail.gmail_reply("please stop sending these", address="kim@example.com", day=18),
+        mail.iphone_plain("mallory@evil.example", "Mallory", day=19, subject=mail.UNSUBSCRIBE,
+                          body=f"{mail.UNSUBSCRIBE_BODY}\n\nann@example.com\nkim@example.com"),
+        mail.iphone_plain("bo@example.org", "Bo", day=20).replace(
+            mail.when(20).encode(), b"Thu, 01 Jan 1970 00:00:00 +0000")]
+    box = mailbox.mbox(root / "signups.mbox")
+    for data in messages:
+        box.add(data)
+    box.close()
+
+
 SCENARIOS: dict[str, Callable[[Path], None]] = {
     "sample": sample, "broken-chunk": broken_chunk,
     "archive-with-a-later-issue": archive_with_a_later_issue,
     "subscribers-csv": subscribers_csv, "signup-mailbox": signup_mailbox,
+    "review-queue": review_queue,
 }
 
 # Steps named by a `# comment` after a command, done just before it runs.
