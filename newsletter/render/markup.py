@@ -125,10 +125,15 @@ def inline_text(children: list[Token]) -> str:
 
 
 def wrap(text: str, width: int = TEXT_WIDTH, initial: str = "", subsequent: str = "") -> str:
-    """Wrap text at `width` screen columns, never breaking a word or URL.
+    """Wrap text at `width` screen columns, greedily, never breaking a URL.
 
     Columns, not characters: CJK characters take two columns and may break
-    between any two of them; a word or URL longer than a line gets a line of its own.
+    between any two of them. A word longer than a whole line is cut where the line
+    ends, so a line stays within `width`; a URL or address longer than a line is
+    never cut (the link would break) and gets a line of its own. Lines break at
+    ASCII white space only, as textwrap and mail apps do: a no-break space holds.
+    Greedy filling is what a mail app's re-wrap does, so within `width` it finds
+    nothing to change.
     """
     lines = []
     for paragraph in text.split("\n"):
@@ -140,6 +145,11 @@ def wrap(text: str, width: int = TEXT_WIDTH, initial: str = "", subsequent: str 
                 line, used, empty, separator = subsequent, display_width(subsequent), True, ""
             if empty:
                 separator = ""
+            while empty and used + piece_width > width and used < width and not _is_link(piece):
+                head, piece = _cut(piece, width - used)
+                lines.append((line + head).rstrip())
+                line, used = subsequent, display_width(subsequent)
+                piece_width = display_width(piece)
             line += separator + piece
             used += len(separator) + piece_width
             empty = False
@@ -148,9 +158,31 @@ def wrap(text: str, width: int = TEXT_WIDTH, initial: str = "", subsequent: str 
     return "\n".join(lines)
 
 
+# What must never be cut in two: a link or an address, bracketed or bare.
+_LINK = re.compile(r"(?i)<|[a-z][a-z0-9+.-]*:|www\.|\S*@")
+
+
+def _is_link(piece: str) -> bool:
+    return bool(_LINK.match(piece))
+
+
+def _cut(piece: str, columns: int) -> tuple[str, str]:
+    """The longest start of `piece` within `columns` (at least one character, combining
+    marks kept with their letter), and the rest."""
+    used = 0
+    for index, char in enumerate(piece):
+        char_width = display_width(char)
+        if used + char_width > columns and index:
+            return piece[:index], piece[index:]
+        used += char_width
+    return piece, ""
+
+
 def _pieces(paragraph: str):
     """(separator, piece) pairs: words joined by a space; wide characters one by one, unjoined."""
-    for word in paragraph.split():
+    for word in re.split(r"[ \t\r\f\v]+", paragraph):
+        if not word:
+            continue
         separator = " "
         for piece in re.findall(r"[^\u1100-\uffff]+|.", word) if _has_wide(word) else [word]:
             yield separator, piece
