@@ -5,8 +5,6 @@ Registered with intake.HANDLERS, one per kind; the importer only looks the kind 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from .addresses import address_key
 from .intake import (
     AUTO_REPLY,
@@ -21,6 +19,7 @@ from .intake import (
     Request,
 )
 from .mailsource import RawMessage
+from .queue import hold, queue_for_review, shown_date
 from .store import SUBSCRIBED, SubscriberStore
 
 
@@ -59,7 +58,6 @@ def subscribe_or_unsubscribe(store: SubscriberStore, summary: ImportSummary, raw
                   if address_key(a) != request.key and store.record(a) is not None]
         sender = store.record(request.address)
         if others and (sender is None or sender.status != SUBSCRIBED):
-            from .queue import hold, queue_for_review  # queue.py builds on this module
             queue_for_review(store, summary, raw, hold(
                 request, f"an unsubscribe for {', '.join(others)} from {request.address}, "
                          "who is not subscribed"))
@@ -96,7 +94,3 @@ def list_for_the_editor(summary: ImportSummary, raw: RawMessage, request: Reques
     """Not understood: listed with where it is, its subject and date, and why."""
     summary.not_understood.append((raw.where, request.subject or "(no subject)",
                                    shown_date(request.date), reason))
-
-
-def shown_date(date: dt.datetime | None) -> str:
-    return date.strftime("%Y-%m-%d %H:%M") if date else "no date"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from .. import clock
 from ..errors import NewsletterError
 from .addresses import address_key
-from .handlers import shown_date
 from .intake import (
     HANDLERS,
     NOT_UNDERSTOOD,
@@ -166,3 +165,7 @@ def dismiss(store: SubscriberStore, held_id: int) -> Held:
 def for_address(store: SubscriberStore, address: str) -> list[int]:
     return [row[0] for row in store.db.execute("SELECT id FROM queue WHERE address_key = ?",
                                                (address_key(address),))]
+
+
+def shown_date(date: dt.datetime | None) -> str:
+    return date.strftime("%Y-%m-%d %H:%M") if date else "no date"
