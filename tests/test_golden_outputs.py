@@ -184,7 +184,7 @@ def message_ids(data: bytes) -> list[bytes]:
 def assert_ledger(issue_folder: Path, mode: str, files: dict[str, str | None]) -> None:
     """One done row per subscriber, naming its file and its draft's Message-ID, one run."""
     meta, rows = ledger_rows(issue_folder)
-    assert meta["schema"] == "1"
+    assert meta["schema"] == "2"
     assert re.fullmatch(r"[0-9a-f]{64}", meta["issue"]), meta
     assert sorted(row["address"] for row in rows) == sorted(ADDRESSES)
     assert len({row["run"] for row in rows}) == 1, rows

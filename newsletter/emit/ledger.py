@@ -1,9 +1,15 @@
 """What was emitted for whom, per issue: SQLite, so a kill at any moment leaves it consistent.
 
-Two steps per batch make every run resumable without duplicates: recipients are
-recorded as 'pending' with the file they go in, the file is written (atomically),
-then they are marked 'done'. A run that finds pending rows (it was interrupted)
-deletes their files first and forgets the rows after: those recipients are emitted again.
+Drafts (eml, bcc, mailto), two steps per batch: recipients are recorded as 'pending' with
+the file they go in, the file is written (atomically), then they are marked 'done'. A run
+that finds pending rows with a file (it was interrupted) deletes their files first and
+forgets the rows after: those recipients are emitted again.
+
+SMTP, one row per subscriber and no file: 'pending' (with the Message-ID every attempt
+carries), 'sending' committed before the DATA command goes out, then 'sent' with the
+server's reply (its queue id) or 'failed' with it; a 4xx puts it back to 'pending'. A row
+left 'sending' is uncertain: the server may hold the message (RFC 5321 4.5.3.2.6), so it is
+never resent by itself. Pending SMTP rows survive a resume: their Message-ID is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,23 +30,40 @@ from ..output import no_room, output_error, private_folder
 from ..sqlite_tx import immediate, use_wal
 
 LEDGER_FILE = "ledger.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+STATES = ("pending", "done", "sending", "sent", "failed")
+HAVE_IT = ("done", "sent")  # states in which a subscriber has the issue
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS emitted (
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     address_key TEXT PRIMARY KEY,   -- the address, lower-cased
     address     TEXT NOT NULL,
-    mode        TEXT NOT NULL,      -- eml | bcc | mailto
-    file        TEXT NOT NULL,      -- where it went, relative to the issue's folder
+    mode        TEXT NOT NULL,      -- eml | bcc | mailto | smtp
+    file        TEXT,               -- where it went, relative to the issue's folder; NULL: smtp
     message_id  TEXT,
-    state       TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'done', 'sending', 'sent', 'failed')),
     run         TEXT NOT NULL,      -- which run wrote it (a --force run redoes the others)
-    at          TEXT NOT NULL
+    at          TEXT NOT NULL,      -- when the row last changed
+    sent_at     TEXT,               -- smtp: when DATA began (smtp.per_day counts these)
+    reply       TEXT                -- smtp: the server's last reply (queue id, or why not)
 );
+"""
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS emitted_state ON emitted (state);
 CREATE INDEX IF NOT EXISTS emitted_file ON emitted (file);
+CREATE INDEX IF NOT EXISTS emitted_sent_at ON emitted (sent_at);
 """
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+           + _TABLE.format(name="emitted"))
+# Version 1 had no smtp states, a NOT NULL file and no sent_at/reply: SQLite cannot change a
+# CHECK or a NOT NULL in place, so the table is copied into the new shape.
+_MIGRATE_1_TO_2 = (
+    _TABLE.format(name="emitted_v2"),
+    "INSERT INTO emitted_v2 (address_key, address, mode, file, message_id, state, run, at) "
+    "SELECT address_key, address, mode, file, message_id, state, run, at FROM emitted",
+    "DROP TABLE emitted",
+    "ALTER TABLE emitted_v2 RENAME TO emitted",
+)
 
 
 def _companions(path: Path) -> list[Path]:
@@ -69,8 +93,21 @@ class Entry:
     address_key: str
     address: str
     mode: str
-    file: str
+    file: str | None
     message_id: str | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A subscriber's row as an SMTP run reads it."""
+
+    address_key: str
+    address: str
+    mode: str
+    state: str
+    message_id: str | None
+    sent_at: str | None
+    reply: str | None
 
 
 class Ledger:
@@ -91,7 +128,10 @@ class Ledger:
         except OSError as exc:
             raise output_error(exc, self.path) from None
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            # Shared by an SMTP run's connection threads, one at a time (self.lock).
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+                                      check_same_thread=False)
+            self.lock = threading.RLock()
             use_wal(self.db, 30)
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
@@ -105,6 +145,22 @@ class Ledger:
         elif int(version) > SCHEMA_VERSION:
             raise OutputError(f"{display_path(self.path)} was written by a newer version",
                               "update this checkout before emitting this issue")
+        elif int(version) < SCHEMA_VERSION:
+            self._migrate(int(version))
+        try:
+            self.db.executescript(_INDEXES)
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise _open_failed(self.path, exc) from None
+
+    def _migrate(self, version: int) -> None:
+        """An older ledger, brought to this version in one transaction (all or nothing)."""
+        with self._transaction():
+            if version == 1:
+                for statement in _MIGRATE_1_TO_2:
+                    self.db.execute(statement)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
+                            (str(SCHEMA_VERSION),))
 
     def __enter__(self) -> Ledger:
         return self
@@ -127,11 +183,13 @@ class Ledger:
         """Which of `keys` already have this issue."""
         # "+state": look keys up by the primary key; the planner would otherwise pick the
         # state index and read every done row for each chunk (quadratic over a long list).
-        return {row[0] for row in self._in("SELECT address_key FROM emitted WHERE +state='done' "
-                                           "AND address_key IN ({marks})", list(keys))}
+        return {row[0] for row in self._in("SELECT address_key FROM emitted WHERE +state IN "
+                                           "('done', 'sent') AND address_key IN ({marks})",
+                                           list(keys))}
 
     def done_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM emitted WHERE state='done'").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM emitted WHERE state IN ('done', 'sent')"
+                               ).fetchone()[0]
 
     def files_done(self, mode: str) -> list[str]:
         rows = self.db.execute("SELECT DISTINCT file FROM emitted WHERE state='done' AND mode=?",
@@ -141,16 +199,18 @@ class Ledger:
     def pending_files(self) -> list[str]:
         """Files of the batch an interrupted run left pending (delete them, then drop_pending)."""
         return [row[0] for row in self.db.execute(
-            "SELECT DISTINCT file FROM emitted WHERE state='pending'")]
+            "SELECT DISTINCT file FROM emitted WHERE state='pending' AND file IS NOT NULL")]
 
     def drop_pending(self) -> None:
+        """Forget the drafts' pending rows (SMTP's have no file and keep their Message-ID)."""
         with self._transaction():
-            self.db.execute("DELETE FROM emitted WHERE state='pending'")
+            self.db.execute("DELETE FROM emitted WHERE state='pending' AND file IS NOT NULL")
 
     def files_of(self, keys: list[str], except_run: str) -> list[str]:
         """Files holding any of `keys`, written by a run other than `except_run` (for --force)."""
         return [row[0] for row in self._in(
-            "SELECT DISTINCT file FROM emitted WHERE run != ? AND address_key IN ({marks})",
+            "SELECT DISTINCT file FROM emitted WHERE run != ? AND file IS NOT NULL "
+            "AND address_key IN ({marks})",
             keys, first=(except_run,))]
 
     def forget_files(self, files: list[str]) -> None:
@@ -169,7 +229,8 @@ class Ledger:
         self.recorded = True
         with self._transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "INSERT OR REPLACE INTO emitted (address_key, address, mode, file, message_id, "
+                "state, run, at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
                 [(e.address_key, e.address, e.mode, e.file, e.message_id, run, at)
                  for e in entries])
 
@@ -178,6 +239,62 @@ class Ledger:
         with self._transaction():
             self.db.executemany("UPDATE emitted SET state='done' WHERE address_key=?",
                                 [(e.address_key,) for e in entries])
+
+    # --- SMTP: one row per subscriber, pending -> sending -> sent | failed ------------------
+
+    def rows_of(self, keys: list[str]) -> dict[str, Row]:
+        """The rows of these keys that exist, by key."""
+        with self.lock:
+            return {row[0]: Row(*row) for row in self._in(
+                "SELECT address_key, address, mode, state, message_id, sent_at, reply "
+                "FROM emitted WHERE address_key IN ({marks})", keys)}
+
+    def queue(self, entries: list[Entry], run: str) -> None:
+        """Record subscribers as pending with their Message-ID (kept for every attempt)."""
+        self.begin(entries, run)
+
+    def mark_sending(self, key: str) -> str:
+        """Committed before DATA is sent: from here a kill leaves the message uncertain.
+        Returns the time recorded."""
+        at = clock.now().isoformat(timespec="seconds")
+        with self._transaction():
+            self.db.execute("UPDATE emitted SET state='sending', at=?, sent_at=? "
+                            "WHERE address_key=?", (at, at, key))
+        return at
+
+    def mark(self, key: str, state: str, reply: str) -> None:
+        """The server's answer: 'sent' (its queue id), 'failed' (its refusal), or 'pending'
+        again (a 4xx, or a message that never got past the final dot)."""
+        assert state in ("sent", "failed", "pending"), state
+        at = clock.now().isoformat(timespec="seconds")
+        with self._transaction():
+            if state == "pending":  # never sent: it does not count towards smtp.per_day
+                self.db.execute("UPDATE emitted SET state=?, at=?, reply=?, sent_at=NULL "
+                                "WHERE address_key=?", (state, at, reply, key))
+            else:
+                self.db.execute("UPDATE emitted SET state=?, at=?, reply=? WHERE address_key=?",
+                                (state, at, reply, key))
+
+    def sent_since(self, moment: str) -> tuple[int, str | None]:
+        """(messages whose DATA began at or after `moment`, an ISO time, and the oldest of
+        those times): what smtp.per_day counts, sent or uncertain or refused after DATA."""
+        with self.lock:
+            return tuple(self.db.execute(
+                "SELECT count(*), min(sent_at) FROM emitted WHERE sent_at >= ?",
+                (moment,)).fetchone())
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """What went out, for `status`: (mode, state) -> subscribers."""
+        with self.lock:
+            return {(mode, state): n for mode, state, n in self.db.execute(
+                "SELECT mode, state, count(*) FROM emitted GROUP BY mode, state ORDER BY 1, 2")}
+
+    def in_state(self, state: str, mode: str = "smtp") -> list[Row]:
+        """Rows in `state` ('sending': the uncertain ones; 'failed', with their reply)."""
+        with self.lock:
+            return [Row(*row) for row in self.db.execute(
+                "SELECT address_key, address, mode, state, message_id, sent_at, reply "
+                "FROM emitted WHERE state=? AND mode=? ORDER BY address_key", (state, mode))]
 
     def _in(self, query: str, keys: list[str], first: tuple = ()) -> Iterator[tuple]:
         for start in range(0, len(keys), 500):
@@ -188,7 +305,7 @@ class Ledger:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         try:
-            with immediate(self.db):
+            with self.lock, immediate(self.db):
                 yield
         except sqlite3.Error as error:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
