@@ -111,7 +111,7 @@ def test_a_registered_mode_runs_through_emit_issue(sample_project, tmp_path, reg
 def test_the_help_and_the_choices_come_from_the_registry(sample_project, registered):
     result = sample_project.run("emit", "--help")
     assert "fake: records the subscribers it is given" in " ".join(result.stdout.split())
-    assert "[eml|bcc|mailto|fake|unconfigured|broken]" in result.stdout
+    assert "[eml|bcc|mailto|smtp|fake|unconfigured|broken]" in result.stdout
 
 
 def test_a_disabled_mode_is_refused_with_its_message(sample_project, tmp_path, registered):
@@ -134,6 +134,6 @@ def test_prepare_fails_before_the_folder_is_touched(sample_project, tmp_path, re
 def test_the_registry_refuses_a_name_twice_and_names_the_modes():
     with pytest.raises(ValueError, match="'eml' is registered already"):
         modes.register(type("Again", (BaseMode,), {"name": "eml", "help": "again"}))
-    with pytest.raises(NewsletterError, match="unknown mode 'smtp'"):
-        modes.mode_class("smtp", None)
+    with pytest.raises(NewsletterError, match="unknown mode 'pigeon'"):
+        modes.mode_class("pigeon", None)
     assert list(modes.MODES)[:3] == ["eml", "bcc", "mailto"]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 
 import click
 
@@ -130,23 +132,34 @@ class NewsletterCommand(ValueErrors, click.Command):
 
 
 class ProgressBar:
-    """A progress bar on a terminal; silent when output goes to a file or a pipe."""
+    """A progress bar on a terminal, with the rate and the time left; silent when output
+    goes to a file or a pipe. `step` may be called from several threads."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bar = None
+        self.done = 0
+        self.started = 0.0
+        self.lock = threading.Lock()
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def start(self, length: int) -> None:
         if sys.stderr.isatty() and length:
-            self.bar = click.progressbar(length=length, label=self.label, file=sys.stderr)
+            self.started = time.monotonic()
+            self.bar = click.progressbar(length=length, label=self.label, file=sys.stderr,
+                                         show_eta=True, show_pos=True,
+                                         item_show_func=lambda rate: rate)
             self.bar.__enter__()
 
     def step(self, count: int) -> None:
         if self.bar is not None:
-            self.bar.update(count)
+            with self.lock:
+                self.done += count
+                elapsed = time.monotonic() - self.started
+                rate = f"{self.done / elapsed:.1f}/s" if elapsed > 0 else None
+                self.bar.update(count, rate)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -16,13 +17,19 @@ from .ledger import Ledger
 
 @dataclass(frozen=True)
 class IssueContext:
-    """What is known before the output folder is touched (`folder` is only a path yet)."""
+    """What is known before the output folder is touched (`folder` is only a path yet).
+
+    `options` are a mode's own command-line options (smtp's `resend_uncertain`);
+    `progress` is told each subscriber handled when the mode `reports_progress`."""
 
     folder: Path
     config: Config
     rendered: RenderedIssue
     batch_size: int
     date: dt.datetime
+    force: bool
+    options: Mapping[str, Any]
+    progress: Callable[[int], None] | None
 
     def opened(self, ledger: Ledger, run: str, prepared: Any) -> EmitContext:
         return EmitContext(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
@@ -51,7 +58,11 @@ class EmitMode(Protocol):
     disabled_message: ClassVar[str]  # why it cannot run, when `enabled` says no
     folders: ClassVar[tuple[str, ...]]  # subfolders it writes in (cleaned on resume)
     companions: ClassVar[dict[str, str]]  # a ledger file's suffix -> its companion's
+    # True: the mode tells context.progress of each subscriber it is given, when it has
+    # handled them (sending takes time); else each row counts as read.
+    reports_progress: ClassVar[bool]
     emitted: int  # subscribers recorded done so far
+    outcome: Any  # what the run did, for the command, beyond notes (None for most modes)
 
     @classmethod
     def enabled(cls, config: Config) -> bool: ...
@@ -76,10 +87,12 @@ class BaseMode:
     disabled_message: ClassVar[str] = ""
     folders: ClassVar[tuple[str, ...]] = ()
     companions: ClassVar[dict[str, str]] = {}
+    reports_progress: ClassVar[bool] = False
 
     def __init__(self, context: EmitContext) -> None:
         self.context = context
         self.emitted = 0
+        self.outcome: Any = None
 
     @classmethod
     def enabled(cls, config: Config) -> bool:

@@ -14,8 +14,10 @@ from ..source.config import Config
 from .context import EmitMode
 from .drafts import BccMode, EmlMode
 from .mailto_mode import MailtoMode
+from .smtp import SmtpMode
 
-MODES: dict[str, type[EmitMode]] = {mode.name: mode for mode in (EmlMode, BccMode, MailtoMode)}
+MODES: dict[str, type[EmitMode]] = {mode.name: mode for mode in (EmlMode, BccMode, MailtoMode,
+                                                                 SmtpMode)}
 DEFAULT = "eml"
 
 

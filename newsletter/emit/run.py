@@ -7,9 +7,10 @@ import fcntl
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import clock
 from ..errors import NewsletterError, OutputError, Problem
@@ -65,18 +66,20 @@ class EmitReport:
     cleaned: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recovered: int = 0
+    outcome: Any = None  # the mode's own account of the run (smtp: SmtpOutcome)
 
 
 def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: RecipientList,
                out_dir: Path, batch_size: int = 50, force: bool = False,
                progress: Callable[[int], None] | None = None,
-               total: Callable[[int], None] | None = None) -> EmitReport:
+               total: Callable[[int], None] | None = None,
+               options: Mapping[str, Any] | None = None) -> EmitReport:
     """Emit the issue named by `ref` to `recipients` under out_dir/<issue-id>/.
 
     The issue is rendered once. Subscribers already recorded in the ledger are
     skipped (reported as `already`) unless `force`, which emits again to everyone
     in `recipients` (and to nobody else). `total` is told the number of rows up
-    front and `progress` each row handled, for a progress bar.
+    front and `progress` each row handled, for a progress bar. `options`: the mode's own.
 
     Everything that can be checked is checked before the output folder is touched:
     the issue, the drafts' headers, where they go (never where git would pick them up)
@@ -89,7 +92,8 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
     issue = find_issue(project.issues, ref)
     rendered = Renderer(project.root, project.config).render(issue)
     folder = out_dir / issue.id
-    context = IssueContext(folder, project.config, rendered, batch_size, now())
+    context = IssueContext(folder, project.config, rendered, batch_size, now(), force,
+                           options or {}, progress)
     prepared = mode_class.prepare(context)
     check_out_dir(out_dir)
     check_file_not_in_git(folder, "drafts and the ledger (--out DIR)", folder=True)
@@ -107,15 +111,19 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
         writer = mode_class(context.opened(ledger, run, prepared))
-        for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover):
+        by_mode, given = mode_class.reports_progress, 0
+        for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover,
+                                        by_mode):
+            given += len(chunk)
             writer.add(chunk)
         report.notes += _web_page_note(project, rendered)
         report.notes += writer.close()
         report.emitted = writer.emitted
+        report.outcome = writer.outcome
         if mover is not None:
             report.notes += mover.notes()
             ledger.set_meta(FORCE_RUN, None)
-        if report.emitted == 0 and report.already == 0:  # the list changed since the survey
+        if given == 0 and report.already == 0:  # the list changed since the survey
             raise NothingEmittedError(report.skipped, recipients.label)
     return report
 
@@ -207,41 +215,50 @@ class _Mover:
 def _fresh_subscribers(recipients: RecipientList, sender: str, ledger: Ledger,
                        report: EmitReport,
                        progress: Callable[[int], None] | None,
-                       mover: _Mover | None) -> Iterator[list[Subscriber]]:
-    """Chunks of valid, first-seen subscribers who do not have the issue yet."""
+                       mover: _Mover | None,
+                       by_mode: bool = False) -> Iterator[list[Subscriber]]:
+    """Chunks of valid, first-seen subscribers who do not have the issue yet. `progress`
+    counts each row as read, or with `by_mode` only those not given to the mode."""
     seen: set[bytes] = set()  # 8-byte digests: flat memory for long lists
     chunk: list[Subscriber] = []
     for row in recipients.rows():
-        if progress:
+        if progress and not by_mode:
             progress(1)
         if row.warning is not None:
             report.cleaned.append(row.warning)
         problem = _refusal(row, sender, recipients.label)
         if problem is not None:
             report.skipped.append(problem)
+            if progress and by_mode:
+                progress(1)
             continue
         digest = hashlib.blake2b(address_key(row.subscriber.email).encode(), digest_size=8).digest()
         if digest in seen:
             report.skipped.append(Problem(recipients.label, row.line, "email",
                                           f"{row.subscriber.email} is listed twice (case is "
                                           "ignored); emitted once", "remove the repeated row"))
+            if progress and by_mode:
+                progress(1)
             continue
         seen.add(digest)
         chunk.append(row.subscriber)
         if len(chunk) >= CHUNK:
-            yield _not_done(chunk, ledger, report, mover)
+            yield _not_done(chunk, ledger, report, mover, progress if by_mode else None)
             chunk = []
     if chunk:
-        yield _not_done(chunk, ledger, report, mover)
+        yield _not_done(chunk, ledger, report, mover, progress if by_mode else None)
 
 
 def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport,
-              mover: _Mover | None) -> list[Subscriber]:
+              mover: _Mover | None,
+              progress: Callable[[int], None] | None = None) -> list[Subscriber]:
     keys = [address_key(s.email) for s in chunk]
     if mover is not None:
         mover.release(keys)
     done = ledger.done_keys(keys)
     report.already += len(done)
+    if progress and done:
+        progress(len(done))
     return [s for s, key in zip(chunk, keys, strict=True) if key not in done]
 
 

@@ -6,4 +6,7 @@ section of a stage up to mail/ (SMTP submission, discreet mode) is declared in i
 and named here; later stages load the config too, so they cannot own a section.
 """
 
-from . import mailto  # noqa: F401  the unsubscribe link's length
+from . import (
+    mailto,  # noqa: F401  the unsubscribe link's length
+    smtp_settings,  # noqa: F401  smtp: (emit --mode smtp)
+)

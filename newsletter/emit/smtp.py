@@ -1,0 +1,325 @@
+"""The smtp mode: the issue as built, submitted to the smtp: server, to each subscriber once.
+
+Each subscriber's row in the ledger goes pending (with the Message-ID every attempt of it
+carries) -> sending (committed before DATA) -> sent | failed; see ledger.py. A resumed run
+sends the pending, skips the sent and the failed (--force retries those), and lists the
+sending ones as uncertain, resending them only with --resend-uncertain. Ctrl-C or SIGTERM
+stops before the next DATA and lets the messages in flight finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..mail.mailto import unsubscribe_link
+from ..mail.message import MessageFactory, new_boundary, new_message_id
+from ..mail.smtp_settings import SmtpSettings, smtp_settings
+from ..source.config import Config
+from ..source.models import Subscriber
+from ..subscribers.addresses import address_key
+from .context import BaseMode, EmitContext, IssueContext
+from .ledger import Entry
+from .smtp_limits import DailyLimit, Pace, Timing, pause
+from .smtp_session import PASSWORD_ENV, DeliveryError, Outcome, Session, Transient
+
+RESEND_UNCERTAIN = "resend_uncertain"  # the option (context.options) --resend-uncertain sets
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: SmtpSettings
+    password: str | None
+    factory: MessageFactory
+    timing: Timing
+
+
+@dataclass
+class SmtpOutcome:
+    """What a run did, for the summary (and `emit`'s exit code)."""
+
+    sent: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)         # this run: (address, reply)
+    failed_before: list[tuple[str, str]] = field(default_factory=list)  # not retried
+    pending: list[tuple[str, str]] = field(default_factory=list)        # (address, last reply)
+    uncertain: list[tuple[str, str]] = field(default_factory=list)      # this run: (address, time)
+    uncertain_before: list[tuple[str, str]] = field(default_factory=list)
+    not_tried: int = 0                 # left pending because the run stopped before them
+    halted: str | None = None          # why the run stopped early (the server's 4xx)
+    per_day_until: dt.datetime | None = None
+    interrupted: bool = False
+
+
+class SmtpMode(BaseMode):
+    name = "smtp"
+    help = "one message per subscriber through the smtp: server in newsletter.yaml"
+    disabled_message = ("newsletter.yaml has no smtp: section (add one with smtp.host and, "
+                        "for a login, smtp.username; README lists providers' settings)")
+    reports_progress = True
+
+    @classmethod
+    def enabled(cls, config: Config) -> bool:
+        return smtp_settings(config) is not None
+
+    @classmethod
+    def prepare(cls, issue: IssueContext) -> Prepared:
+        """The settings, the password and the messages' shared parts, before anything else."""
+        settings = smtp_settings(issue.config)
+        assert settings is not None
+        password = None
+        if settings.username:
+            password = os.environ.get(PASSWORD_ENV)
+            if not password:
+                raise DeliveryError(f"smtp.username is set ({settings.username}) but "
+                                    f"{PASSWORD_ENV} is not",
+                                    f"export {PASSWORD_ENV} with the account's (app) password: "
+                                    "it is read only from the environment, never from a file")
+        config = issue.config
+        factory = MessageFactory(config, issue.rendered, date=issue.date,
+                                 boundary=new_boundary(), draft=False)
+        factory.message_pieces(to=[(config.sender.name, config.sender.email)],
+                               message_id=new_message_id(config),
+                               unsubscribe_url=unsubscribe_link(config))
+        return Prepared(settings, password, factory, Timing.from_env())
+
+    def __init__(self, context: EmitContext) -> None:
+        super().__init__(context)
+        prepared: Prepared = context.prepared
+        self.settings, self.factory, self.timing = (prepared.settings, prepared.factory,
+                                                    prepared.timing)
+        self.config, self.ledger = context.config, context.ledger
+        self.force = context.force
+        self.resend_uncertain = bool(context.options.get(RESEND_UNCERTAIN))
+        self.sessions = [Session(self.settings, prepared.password, self.timing)
+                         for _ in range(self.settings.connections)]
+        self.pace = Pace(self.settings.per_minute)
+        self.daily = DailyLimit(self.settings.per_day, self.ledger)
+        self.outcome = SmtpOutcome()
+        self.stopping = False  # no new DATA from now on (Ctrl-C, per_day, a halt, an error)
+        self.lock = threading.Lock()
+        self.fatal: BaseException | None = None
+
+    # --- what run.py calls -----------------------------------------------------------------
+
+    def add(self, subscribers: list[Subscriber]) -> None:
+        if self.stopping:
+            self.outcome.not_tried += len(subscribers)
+            self._progress(len(subscribers))
+            return
+        keys = [address_key(s.email) for s in subscribers]
+        rows = self.ledger.rows_of(keys)
+        todo: list[tuple[Subscriber, str, str]] = []
+        new: list[Entry] = []
+        for subscriber, key in zip(subscribers, keys, strict=True):
+            row = rows.get(key)
+            if row is not None and row.state == "sending" and not self.resend_uncertain:
+                self.outcome.uncertain_before.append((row.address, row.sent_at or "?"))
+                self._progress(1)
+            elif row is not None and row.state == "failed" and not self.force:
+                self.outcome.failed_before.append((row.address, row.reply or "?"))
+                self._progress(1)
+            elif row is not None and row.mode == self.name and row.message_id:
+                todo.append((subscriber, key, row.message_id))  # its Message-ID, kept
+            else:
+                message_id = new_message_id(self.config)
+                new.append(Entry(key, subscriber.email, self.name, None, message_id))
+                todo.append((subscriber, key, message_id))
+        if new:
+            self.ledger.queue(new, self.context.run)
+        self._send(todo)
+
+    def close(self) -> list[str]:
+        for session in self.sessions:
+            session.quit()
+        return summary(self.outcome, self.settings)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _send(self, todo: list[tuple[Subscriber, str, str]]) -> None:
+        """Send `todo` over the connections: the first in this thread (so a signal is seen
+        at once), the others in threads of their own."""
+        if not todo:
+            return
+        work = iter(todo)
+
+        def next_item() -> tuple[Subscriber, str, str] | None:
+            with self.lock:
+                return None if self.stopping else next(work, None)
+
+        with self._signals_stop():
+            threads = [threading.Thread(target=self._worker, args=(session, next_item),
+                                        name=f"smtp-{n}", daemon=True)
+                       for n, session in enumerate(self.sessions[1:], 2)]
+            for thread in threads:
+                thread.start()
+            self._worker(self.sessions[0], next_item)
+            for thread in threads:
+                thread.join()
+        left = sum(1 for _ in work)  # never started: they stay pending
+        self.outcome.not_tried += left
+        self._progress(left)
+        if self.fatal is not None:
+            for session in self.sessions:
+                session.close()
+            raise self.fatal
+
+    @contextlib.contextmanager
+    def _signals_stop(self) -> Iterator[None]:
+        """SIGINT and SIGTERM stop the run after the messages in flight; a second one of
+        either acts as usual."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def stop(signum: int, _frame: Any) -> None:
+            self.outcome.interrupted = True
+            self.stopping = True
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
+        for sig in before:
+            signal.signal(sig, stop)
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
+    def _worker(self, session: Session, next_item: Any) -> None:
+        try:
+            while (item := next_item()) is not None:
+                self._deliver(session, *item)
+                self._progress(1)
+        except BaseException as error:
+            with self.lock:
+                self.fatal = self.fatal or error
+                self.stopping = True
+
+    def _deliver(self, session: Session, subscriber: Subscriber, key: str,
+                 message_id: str) -> None:
+        """One subscriber's message, retried on 4xx a few times; its row ends sent, failed,
+        pending or (the reply to the final dot lost) sending."""
+        data = self.factory.message(to=[(subscriber.name, subscriber.email)],
+                                    message_id=message_id,
+                                    unsubscribe_url=unsubscribe_link(self.config,
+                                                                     subscriber.email))
+        sending_at: list[str] = []
+
+        def on_sending() -> None:
+            sending_at.append(self.ledger.mark_sending(key))
+
+        attempt, cut_seen = 0, False
+        while True:
+            if not self.daily.take():
+                self._stop_before(subscriber, per_day=True)
+                return
+            if not self.pace.wait(self._is_stopping):
+                self.daily.give_back()
+                self._stop_before(subscriber)
+                return
+            try:
+                if session.smtp is not None and (
+                        session.messages >= self.settings.messages_per_connection):
+                    session.quit()  # a new session before the provider cuts this one
+                if session.smtp is None:
+                    session.open()
+            except Transient as error:
+                result = Outcome("retry", error.reply, False, True)
+            else:
+                result = session.send(self.config.sender.email, subscriber.email, data,
+                                      on_sending)
+            if result.state in ("sent", "failed"):
+                self.ledger.mark(key, result.state, result.reply)
+                with self.lock:
+                    if result.state == "sent":
+                        self.outcome.sent += 1
+                        self.emitted += 1
+                    else:
+                        self.outcome.failed.append((subscriber.email, result.reply))
+                return
+            if result.state == "uncertain":
+                with self.lock:
+                    self.outcome.uncertain.append((subscriber.email, sending_at[-1]))
+                return
+            # A retry: the server said "not now", or the connection went before the dot.
+            if result.data_started:
+                self.ledger.mark(key, "pending", result.reply)  # not sent: back to pending
+            else:
+                self.daily.give_back()
+            if (not cut_seen and result.reply.startswith("421") and session.smtp is None
+                    and session.messages > 1):
+                cut_seen = True  # the provider ended a session that carried messages
+                continue         # (smtp.messages_per_connection is too high): a new one
+            attempt += 1
+            if attempt > self.timing.retries or not pause(self.timing.backoff(attempt),
+                                                          self._is_stopping):
+                if not result.data_started:
+                    self.ledger.mark(key, "pending", result.reply)
+                with self.lock:
+                    self.outcome.pending.append((subscriber.email, result.reply))
+                    if result.session and attempt > self.timing.retries:
+                        # 421 or 454 every time: the account is throttled, not one message.
+                        self.outcome.halted = self.outcome.halted or result.reply
+                        self.stopping = True
+                return
+
+    def _stop_before(self, subscriber: Subscriber, *, per_day: bool = False) -> None:
+        """The run stops before this subscriber's message: it stays pending."""
+        with self.lock:
+            self.outcome.not_tried += 1
+            if per_day and self.outcome.per_day_until is None:
+                self.outcome.per_day_until = self.daily.resume_at()
+            self.stopping = True
+
+    def _is_stopping(self) -> bool:
+        return self.stopping
+
+    def _progress(self, count: int) -> None:
+        if self.context.progress is not None and count:
+            self.context.progress(count)
+
+
+def summary(outcome: SmtpOutcome, settings: SmtpSettings) -> list[str]:
+    """One line per outcome, then the addresses the editor must look at."""
+    lines = [f"Sent: {outcome.sent} message(s) through {settings.host}:{settings.port}."]
+    failed = outcome.failed + outcome.failed_before
+    if failed:
+        earlier = f", {len(outcome.failed_before)} of them in an earlier run" \
+            if outcome.failed_before else ""
+        lines.append(f"Failed: {len(failed)} (refused by the server{earlier}; not retried: "
+                     "--force tries them again):")
+        lines += [f"  {address}: {reply}" for address, reply in failed]
+    pending = len(outcome.pending) + outcome.not_tried
+    if pending:
+        why = []
+        if outcome.pending:
+            why.append(f"throttled or refused for now, last: {outcome.pending[-1][1]}")
+        if outcome.not_tried:
+            why.append(f"{outcome.not_tried} not tried yet")
+        lines.append(f"Pending: {pending} ({'; '.join(why)}): they will be retried: run the "
+                     "same command again.")
+    uncertain = outcome.uncertain + outcome.uncertain_before
+    if uncertain:
+        lines.append(f"Uncertain: {len(uncertain)} (the connection ended after the message "
+                     "went out, before the server's reply: it may have arrived; not resent "
+                     "unless you run again with --resend-uncertain, which resends them with "
+                     "the same Message-ID):")
+        lines += [f"  {address}  sent at {at}" for address, at in uncertain]
+    if outcome.halted:
+        lines.append(f"Stopped: the server keeps answering {outcome.halted}; run the same "
+                     "command again later.")
+    if outcome.per_day_until is not None:
+        until = outcome.per_day_until.astimezone().strftime("%Y-%m-%d %H:%M %z")
+        lines.append(f"Stopped at smtp.per_day ({settings.per_day} message(s) in 24 hours): "
+                     f"run the same command again after {until}.")
+    if outcome.interrupted:
+        lines.append("Interrupted: the messages in flight were finished and no new one was "
+                     "started; run the same command again to go on.")
+    return lines

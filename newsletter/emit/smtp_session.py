@@ -1,0 +1,223 @@
+"""One SMTP session (smtplib): connecting with TLS and AUTH, and one message's transaction,
+told apart by where it stopped.
+
+The one place a message can be lost track of is between the final dot and the server's
+reply (RFC 5321 4.5.3.2.6, RFC 1047): the server may have queued it. So DATA is sent by hand:
+`on_sending` (the ledger's commit) runs before the DATA command, and a failure is
+'retry' only while the dot has not gone out in full, 'uncertain' after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import NewsletterError
+from ..mail.smtp_settings import SmtpSettings
+from .smtp_limits import Timing
+
+PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+class DeliveryError(NewsletterError):
+    """The server cannot be used at all (refused connection, TLS, login, sender refused)."""
+
+
+class Transient(Exception):
+    """The server said "not now" (4xx), or the connection went before the dot."""
+
+    def __init__(self, reply: str, *, session: bool = False) -> None:
+        super().__init__(reply)
+        self.reply = reply
+        self.session = session  # about the whole session or account (421, 454), not a message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str          # sent | failed | retry | uncertain
+    reply: str          # the server's reply, or what happened
+    data_started: bool  # DATA was sent: the ledger says 'sending' for it
+    session: bool = False  # a retry because of the session or account (421, 454)
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}"
+
+
+def _is_session_wide(code: int) -> bool:
+    return code in (421, 454)
+
+
+class Session:
+    """A connection to the submission server; `open` again after it is closed."""
+
+    def __init__(self, settings: SmtpSettings, password: str | None, timing: Timing) -> None:
+        self.settings, self.password, self.timing = settings, password, timing
+        self.smtp: smtplib.SMTP | None = None
+        self.messages = 0  # transactions in this session
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def open(self) -> None:
+        s = self.settings
+        # certificates against the system store; SSL_CERT_FILE adds a private CA
+        context = ssl.create_default_context()
+        name = socket.gethostname() or "localhost"
+        try:
+            if s.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, local_hostname=name,
+                                                      timeout=self.timing.timeout,
+                                                      context=context)
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, local_hostname=name,
+                                    timeout=self.timing.timeout)
+            self.smtp = smtp
+            smtp.ehlo()
+            if s.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryError(f"{self.where} does not offer STARTTLS",
+                                        "use security: tls (port 465), or the provider's "
+                                        "submission port 587")
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if s.username:
+                self._login(smtp)
+        except smtplib.SMTPConnectError as error:
+            self.close()
+            if 400 <= error.smtp_code < 500:
+                raise Transient(_reply(error.smtp_code, error.smtp_error), session=True) from None
+            raise DeliveryError(f"{self.where} refused the connection: "
+                                f"{_reply(error.smtp_code, error.smtp_error)}",
+                                "check smtp.host and smtp.port") from None
+        except ssl.SSLCertVerificationError as error:
+            self.close()
+            raise DeliveryError(f"the certificate of {self.where} is not trusted: "
+                                f"{error.verify_message}",
+                                "check smtp.host is the provider's name; for a private CA set "
+                                "SSL_CERT_FILE to its certificate") from None
+        except ssl.SSLError as error:
+            self.close()
+            raise DeliveryError(f"TLS with {self.where} failed: {error}",
+                                "security: tls is for port 465, starttls for 587") from None
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as error:
+            self.close()
+            if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500:
+                raise DeliveryError(f"{self.where} refused the session: "
+                                    f"{_reply(error.smtp_code, error.smtp_error)}",
+                                    "check the smtp: settings") from None
+            raise Transient(f"the connection to {self.where} was closed: {error}",
+                            session=True) from None
+        except (DeliveryError, Transient):
+            self.close()
+            raise
+        except OSError as error:
+            self.close()
+            reason = error.strerror or str(error) or type(error).__name__
+            raise DeliveryError(f"cannot connect to {self.where}: {reason}",
+                                "check smtp.host and smtp.port, and that the server is "
+                                "reachable from here") from None
+        self.messages = 0
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        """AUTH only over TLS: with security none the settings refuse a username."""
+        assert self.settings.security != "none" and self.password is not None
+        try:
+            smtp.login(self.settings.username, self.password)
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(f"{self.where} refused the login of {self.settings.username}: "
+                                f"{_reply(error.smtp_code, error.smtp_error)}",
+                                f"check smtp.username and {PASSWORD_ENV} (Gmail, Fastmail and "
+                                "iCloud want an app password)") from None
+        except smtplib.SMTPNotSupportedError:
+            raise DeliveryError(f"{self.where} offers no login (AUTH) over this connection",
+                                "remove smtp.username if the server needs none, or check "
+                                "smtp.security") from None
+        except smtplib.SMTPException as error:
+            raise DeliveryError(f"logging in to {self.where} failed: {error}",
+                                "check smtp.username and the server's login methods") from None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            finally:
+                self.smtp = None
+
+    def quit(self) -> None:
+        """End the session politely (QUIT), ignoring a server already gone."""
+        if self.smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.smtp.quit()
+            self.close()
+
+    def send(self, sender: str, recipient: str, data: bytes,
+             on_sending: Callable[[], None]) -> Outcome:
+        """One message to one recipient; the session must be open. `on_sending` must make
+        the message 'sending' durably: it runs just before the DATA command."""
+        smtp = self.smtp
+        assert smtp is not None
+        self.messages += 1
+        try:
+            code, message = smtp.mail(sender)
+            if code != 250:
+                self._after_refusal(code)
+                if code >= 500:
+                    raise DeliveryError(f"{self.where} refused the sender {sender}: "
+                                        f"{_reply(code, message)}",
+                                        "check smtp.username and sender.email: the account "
+                                        "must be allowed to send as the sender")
+                return Outcome("retry", _reply(code, message), False, _is_session_wide(code))
+            code, message = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                self._after_refusal(code)
+                state = "failed" if code >= 500 else "retry"
+                return Outcome(state, _reply(code, message), False, _is_session_wide(code))
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self.close()
+            return Outcome("retry", f"connection lost: {error}", False, True)
+        on_sending()
+        try:
+            smtp.putcmd("data")
+            code, message = smtp.getreply()
+            if code != 354:
+                self._after_refusal(code)
+                state = "failed" if code >= 500 else "retry"
+                return Outcome(state, _reply(code, message), True, _is_session_wide(code))
+            if data[:1] == b"." or b"\n." in data:
+                data = _LEADING_DOT.sub(b"..", data)
+            smtp.send(data + b".\r\n")  # sendall: on an error the dot has not all gone out
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self.close()
+            return Outcome("retry", f"connection lost before the end of the message: {error}",
+                           True, True)
+        try:
+            smtp.sock.settimeout(max(self.timing.dot_timeout, self.timing.timeout))
+            code, message = smtp.getreply()
+            smtp.sock.settimeout(self.timing.timeout)
+        except (smtplib.SMTPServerDisconnected, OSError, AttributeError) as error:
+            self.close()
+            return Outcome("uncertain", f"no reply after the message was sent: {error}", True)
+        if code == 250:
+            return Outcome("sent", _reply(code, message), True)
+        self._after_refusal(code)
+        state = "failed" if code >= 500 else "retry"
+        return Outcome(state, _reply(code, message), True, _is_session_wide(code))
+
+    def _after_refusal(self, code: int) -> None:
+        """A 421 ends the session; otherwise RSET, so the next transaction starts clean."""
+        if code == 421 or self.smtp is None:
+            self.close()
+            return
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
