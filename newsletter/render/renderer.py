@@ -8,7 +8,7 @@ import hashlib
 import html as html_lib
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +46,24 @@ class RenderedIssue:
                 self.text_with_slot.replace(UNSUBSCRIBE_SLOT, unsubscribe_url))
 
 
+# The welcome new subscribers get once (emit/welcome.py): its words are in its templates;
+# these are what an inbox list shows and what a short mailto: body starts with.
+WELCOME = "welcome"
+WELCOME_SUBJECT = "Welcome to the {name} newsletter"
+WELCOME_PREHEADER = "What you signed up for, how often it comes, and how to leave in one step."
+WELCOME_INTRO = ("Thank you for signing up. This is the only welcome you will get; after it, "
+                 "only the newsletter itself, once every few weeks at most.")
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What templates/welcome.*.j2 see as `welcome`."""
+
+    subject: str
+    preheader: str
+    latest: Issue | None
+
+
 class Renderer:
     """Renders issues with the templates in one folder; build it once, render many."""
 
@@ -68,9 +86,33 @@ class Renderer:
 
     def render(self, issue: Issue) -> RenderedIssue:
         context = {"issue": issue, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
-        mjml_source = self._render_template(self.html_env, f"{issue.template}.mjml.j2", context)
-        text = _tidy_text(self._render_template(self.text_env, f"{issue.template}.txt.j2", context))
-        where = display_path(self.folder / f"{issue.template}.mjml.j2")
+        html, text = self._render_pair(issue.template, context)
+        return RenderedIssue(issue, issue.subject, issue.preheader, html, text)
+
+    def render_welcome(self, issues: Sequence[Issue], today: dt.date) -> RenderedIssue:
+        """The welcome (templates/welcome.*.j2), which is not an issue: it sees `config`,
+        `unsubscribe_url` and `welcome` (`subject`, `preheader`, `latest`: the newest issue
+        dated by `today`, whose page is on the web archive, or None).
+
+        What stands for it where an issue is expected (RenderedIssue.issue, read by the
+        emit modes) carries the latest issue's id and number, so any "on the web" link a
+        mode writes points at the page the welcome links to, and no chunks."""
+        published = [issue for issue in issues if issue.date <= today]
+        latest = max(published, key=lambda issue: issue.number, default=None)
+        subject = WELCOME_SUBJECT.format(name=self.config.name)
+        welcome = Welcome(subject, WELCOME_PREHEADER, latest)
+        carrier = Issue(latest.id if latest else WELCOME, self.folder / f"{WELCOME}.mjml.j2",
+                        latest.number if latest else 0, latest.date if latest else today,
+                        subject, WELCOME_PREHEADER, WELCOME_INTRO, (), WELCOME)
+        context = {"welcome": welcome, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
+        html, text = self._render_pair(WELCOME, context)
+        return RenderedIssue(carrier, subject, WELCOME_PREHEADER, html, text)
+
+    def _render_pair(self, template: str, context: dict) -> tuple[str, str]:
+        """(html, text) of templates/TEMPLATE.mjml.j2 and TEMPLATE.txt.j2."""
+        mjml_source = self._render_template(self.html_env, f"{template}.mjml.j2", context)
+        text = _tidy_text(self._render_template(self.text_env, f"{template}.txt.j2", context))
+        where = display_path(self.folder / f"{template}.mjml.j2")
         try:
             # fonts={}: MRML would otherwise add Google Fonts links for some font names.
             html = mjml2html(escape_for_mrml(mjml_source), fonts={})
@@ -86,7 +128,7 @@ class Renderer:
                               "images or stylesheets")
         # Ends in a newline as the .eml's part will: the file and the part stay identical.
         html = html.rstrip("\n") + "\n"
-        return RenderedIssue(issue, issue.subject, issue.preheader, html, text)
+        return html, text
 
     def _render_template(self, env: jinja2.Environment, name: str, context: dict) -> str:
         where = display_path(self.folder / name)
