@@ -17,7 +17,8 @@ from .commands.base import NewsletterGroup
 
 # name -> module under newsletter.commands, in the order `--help` lists them
 COMMANDS = {name: name for name in ("new", "status", "check", "build", "preview", "screenshot",
-                                    "emit", "archive", "signup", "subscribers")}
+                                    "emit", "welcome", "archive", "signup",
+                                    "subscribers")}
 
 
 class LazyGroup(NewsletterGroup):

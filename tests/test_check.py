@@ -263,7 +263,7 @@ def test_self_harm_in_the_intro_or_a_note_is_a_warning(project):
 
 
 def test_the_footer_missing_from_a_part_is_an_error(project):
-    path = project.root / "templates" / "digest.txt.j2"
+    path = project.root / "templates" / "partials" / "footer.txt.j2"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("{{ config.footer.disclaimer | wrap }}", ""), encoding="utf-8")
     code, lines = findings(project)

@@ -46,7 +46,7 @@ def test_an_unsubscribe_link_missing_from_either_part_is_an_error(project):
     edit_template(project, "partials/footer.mjml.j2",
                   '<a href="{{ unsubscribe_url }}" class="ms-link" style="color:{{ light.accent '
                   '}};">Unsubscribe</a>', "Unsubscribe")
-    edit_template(project, "digest.txt.j2", "<{{ unsubscribe_url }}>", "")
+    edit_template(project, "partials/footer.txt.j2", "<{{ unsubscribe_url }}>", "")
     assert findings(project, "the unsubscribe link") == [
         "error: email (HTML part): the unsubscribe link is missing (hint: keep "
         "{{ unsubscribe_url }} in the template)",
@@ -60,7 +60,7 @@ def test_an_unsubscribe_link_in_both_parts_passes(project):
 
 def test_a_crisis_line_missing_from_either_part_is_an_error(project):
     edit_template(project, "partials/footer.mjml.j2", "{{ line.label }}", "{{ line.where }}")
-    edit_template(project, "digest.txt.j2", '(line.label ~ " (" ~ line.where ~ ")")',
+    edit_template(project, "partials/footer.txt.j2", '(line.label ~ " (" ~ line.where ~ ")")',
                   "line.where")
     lines = findings(project, "crisis line")
     assert lines[:2] == [

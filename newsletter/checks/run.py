@@ -7,16 +7,17 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import clock
 from ..errors import NewsletterError, Problem, RenderError, ValidationError, display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
-from ..render.renderer import RenderedIssue, Renderer
+from ..render.renderer import WELCOME, RenderedIssue, Renderer
 from ..source.compose import find_issue
 from ..source.inputs import TEMPLATES_DIR
 from ..source.models import Issue
 from ..source.project import Project, load_project
 from . import contrast, css, email_rules, research, spam
 from .findings import Finding, finding
-from .registry import ARCHIVE, CHECK, PREFLIGHT, CheckContext, run_rules
+from .registry import ARCHIVE, CHECK, PREFLIGHT, CheckContext, rules_for, run_rules
 
 # Every module that registers rules (registry.rule), imported here so that none is left out
 # by an import nobody made; tests/test_check_registry.py holds this list to the package.
@@ -65,6 +66,33 @@ def check_issue(root: Path, ref: str | None) -> CheckReport:
         rendered = None
     findings += run_rules(CHECK, CheckContext(project, issue, rendered, root))
     return CheckReport(issue.id, findings)
+
+
+def check_welcome(root: Path) -> CheckReport:
+    """The `check` stage's rules about an email, on the welcome as it would go out today:
+    links, images, size, the crisis lines, the disclaimer, the unsubscribe link, the spam
+    score, template CSS and the palette's contrast. The rules that read an issue's files
+    (its subject line in digests/, its chunks) have no issue here to read."""
+    try:
+        project = load_project(root)
+    except ValidationError as exc:
+        return CheckReport(None, [_from_problem(problem) for problem in exc.problems])
+    renderer = Renderer(project.root, project.config)
+    try:
+        rendered = renderer.render_welcome(project.issues, clock.today())
+    except RenderError as exc:
+        return CheckReport(WELCOME, [_from_render_error(exc, root / TEMPLATES_DIR)])
+    context = CheckContext(project, rendered.issue, rendered, root)
+    findings: list[Finding] = []
+    for each in rules_for(CHECK):
+        if each.needs_email or each.id in _NO_ISSUE_NEEDED:
+            findings += [replace(found, severity=each.severity or found.severity,
+                                 rule=found.rule or each.id) for found in each.run(context)]
+    return CheckReport(WELCOME, findings)
+
+
+# Rules that read neither the email nor an issue, only newsletter.yaml or templates/.
+_NO_ISSUE_NEEDED = ("contrast", "css-support")
 
 
 def quick_errors(project: Project, rendered: RenderedIssue) -> list[Finding]:

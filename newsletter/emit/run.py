@@ -33,7 +33,7 @@ from ..subscribers.csvfile import Row
 from ..subscribers.lists import RecipientList
 from ..subscribers.store import check_file_not_in_git
 from . import modes
-from .context import IssueContext
+from .context import EmitMode, IssueContext
 from .ledger import LEDGER_FILE, Ledger, ledger_files
 
 CHUNK = 500  # subscribers looked up in the ledger at once
@@ -76,22 +76,40 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
                options: Mapping[str, Any] | None = None) -> EmitReport:
     """Emit the issue named by `ref` to `recipients` under out_dir/<issue-id>/.
 
-    The issue is rendered once. Subscribers already recorded in the ledger are
-    skipped (reported as `already`) unless `force`, which emits again to everyone
-    in `recipients` (and to nobody else). `total` is told the number of rows up
-    front and `progress` each row handled, for a progress bar. `options`: the mode's own.
-
-    Everything that can be checked is checked before the output folder is touched:
-    the issue, the drafts' headers, where they go (never where git would pick them up)
-    and the whole list (read twice, so a long list costs no memory). A run that fails
-    before recording anyone removes what it created.
+    The issue is rendered once, then emitted by `emit_rendered`. If the issue changed
+    since some subscribers got it, emitting to the rest is refused unless `force`.
     """
-    mode_class = modes.mode_class(mode, project.config)
-    if batch_size < 1:
-        raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
+    _mode_class(mode, project, batch_size)
     issue = find_issue(project.issues, ref)
     rendered = Renderer(project.root, project.config).render(issue)
-    folder = out_dir / issue.id
+    return emit_rendered(project, rendered, issue.id, mode=mode, recipients=recipients,
+                         out_dir=out_dir, batch_size=batch_size, force=force,
+                         progress=progress, total=total, options=options,
+                         one_version=True, notes=_web_page_note(project, rendered))
+
+
+def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode: str,
+                  recipients: RecipientList, out_dir: Path, batch_size: int = 50,
+                  force: bool = False, progress: Callable[[int], None] | None = None,
+                  total: Callable[[int], None] | None = None,
+                  options: Mapping[str, Any] | None = None, one_version: bool = True,
+                  notes: list[str] | None = None) -> EmitReport:
+    """Emit an already rendered message to `recipients` under out_dir/`name`/.
+
+    Subscribers already recorded in that folder's ledger are skipped (reported as
+    `already`) unless `force`, which emits again to everyone in `recipients` (and to
+    nobody else). `one_version`: refuse, without `force`, a message whose text changed
+    since the ledger first recorded anyone (an issue; the welcome may change). `notes`
+    are reported after the run's own. `total` is told the number of rows up front and
+    `progress` each row handled, for a progress bar. `options`: the mode's own.
+
+    Everything that can be checked is checked before the output folder is touched:
+    the drafts' headers, where they go (never where git would pick them up) and the
+    whole list (read twice, so a long list costs no memory). A run that fails before
+    recording anyone removes what it created.
+    """
+    mode_class = _mode_class(mode, project, batch_size)
+    folder = out_dir / name
     context = IssueContext(folder, project.config, rendered, batch_size, now(), force,
                            options or {}, progress)
     prepared = mode_class.prepare(context)
@@ -101,13 +119,14 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
     rows, usable, refused = _survey(recipients, sender)
     if not usable:
         raise NothingEmittedError(refused, recipients.label)
-    report = EmitReport(issue.id, mode, folder)
+    report = EmitReport(name, mode, folder)
     if total:
         total(rows)
     with _claim(folder) as claim, Ledger(folder) as ledger:
         claim.ledger = ledger
         report.recovered = _recover(folder, ledger)
-        _check_same_issue(ledger, rendered, force)
+        if one_version:
+            _check_same_issue(ledger, rendered, force)
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
         writer = mode_class(context.opened(ledger, run, prepared))
@@ -116,7 +135,7 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
                                         by_mode):
             given += len(chunk)
             writer.add(chunk)
-        report.notes += _web_page_note(project, rendered)
+        report.notes += notes or []
         report.notes += writer.close()
         report.emitted = writer.emitted
         report.outcome = writer.outcome
@@ -126,6 +145,15 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
         if given == 0 and report.already == 0:  # the list changed since the survey
             raise NothingEmittedError(report.skipped, recipients.label)
     return report
+
+
+def _mode_class(mode: str, project: Project, batch_size: int) -> type[EmitMode]:
+    """The mode, if this project can use it, checked with the batch size before anything
+    is rendered or touched."""
+    mode_class = modes.mode_class(mode, project.config)
+    if batch_size < 1:
+        raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
+    return mode_class
 
 
 def _refusal(row: Row, sender: str, label: str) -> Problem | None:

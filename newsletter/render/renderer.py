@@ -51,8 +51,10 @@ class RenderedIssue:
 WELCOME = "welcome"
 WELCOME_SUBJECT = "Welcome to the {name} newsletter"
 WELCOME_PREHEADER = "What you signed up for, how often it comes, and how to leave in one step."
-WELCOME_INTRO = ("Thank you for signing up. This is the only welcome you will get; after it, "
-                 "only the newsletter itself, once every few weeks at most.")
+# The short body of a mailto: link starts with the intro's first paragraph: this one.
+WELCOME_INTRO = ("Thank you for signing up: long-form attachment content, once every {weeks} "
+                 "weeks at most. Did not ask for this? One reply with \"unsubscribe\" ends it, "
+                 "and nothing more will come.")
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,13 @@ class Renderer:
         published = [issue for issue in issues if issue.date <= today]
         latest = max(published, key=lambda issue: issue.number, default=None)
         subject = WELCOME_SUBJECT.format(name=self.config.name)
+        cadence = self.config.cadence
+        weeks = f"{cadence.min_days // 7}-{cadence.max_days // 7}"
         welcome = Welcome(subject, WELCOME_PREHEADER, latest)
         carrier = Issue(latest.id if latest else WELCOME, self.folder / f"{WELCOME}.mjml.j2",
                         latest.number if latest else 0, latest.date if latest else today,
-                        subject, WELCOME_PREHEADER, WELCOME_INTRO, (), WELCOME)
+                        subject, WELCOME_PREHEADER, WELCOME_INTRO.format(weeks=weeks), (),
+                        WELCOME)
         context = {"welcome": welcome, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
         html, text = self._render_pair(WELCOME, context)
         return RenderedIssue(carrier, subject, WELCOME_PREHEADER, html, text)
