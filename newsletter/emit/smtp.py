@@ -21,6 +21,7 @@ from typing import Any
 from ..mail.mailto import unsubscribe_link
 from ..mail.message import MessageFactory, new_boundary, new_message_id
 from ..mail.smtp_settings import SmtpSettings, smtp_settings
+from ..mail.unsubscribe_settings import BULK_SENDER_HINT, bulk_sender_warning
 from ..source.config import Config
 from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
@@ -104,10 +105,14 @@ class SmtpMode(BaseMode):
         self.stopping = False  # no new DATA from now on (Ctrl-C, per_day, a halt, an error)
         self.lock = threading.Lock()
         self.fatal: BaseException | None = None
+        # The list's size, for the bulk-sender warning: those who had the issue before this
+        # run (never given to add) and everyone given to it.
+        self.listed = self.ledger.done_count()
 
     # --- what run.py calls -----------------------------------------------------------------
 
     def add(self, subscribers: list[Subscriber]) -> None:
+        self.listed += len(subscribers)
         if self.stopping:
             self.outcome.not_tried += len(subscribers)
             self._progress(len(subscribers))
@@ -137,7 +142,11 @@ class SmtpMode(BaseMode):
     def close(self) -> list[str]:
         for session in self.sessions:
             session.quit()
-        return summary(self.outcome, self.settings)
+        lines = summary(self.outcome, self.settings)
+        bulk = bulk_sender_warning(self.listed, self.config)
+        if bulk is not None:
+            lines.append(f"Warning: {bulk} (hint: {BULK_SENDER_HINT}).")
+        return lines
 
     # --- sending ---------------------------------------------------------------------------
 

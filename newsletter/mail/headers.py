@@ -143,6 +143,29 @@ def raw_header(field: str, value: str) -> bytes:
     return f"{field}: {value}\r\n".encode("ascii")
 
 
+def url_list_header(field: str, urls: list[str]) -> bytes:
+    """'List-Unsubscribe: <https://...>, <mailto:...>' (RFC 2369): each URL in angle brackets,
+    on one line when it fits 78 columns, else one URL per line, folded only after a comma.
+
+    The bytes depend on the URLs alone, and a DKIM signature made over them survives relaxed
+    and simple canonicalisation as long as nobody refolds: nothing here invites it.
+    """
+    items = []
+    for url in urls:
+        if not re.fullmatch(r"[!-~]+", url) or re.search(r"[<>]", url):
+            raise RenderError(f"the {field} URL {url[:60]!r} cannot go in a mail header",
+                              "it must be printable ASCII without spaces, < or >")
+        items.append(f"<{url}>")
+    line = f"{field}: {', '.join(items)}"
+    lines = [line] if len(line) <= MAX_LINE else [
+        (f"{field}: " if n == 0 else " ") + item + ("," if n < len(items) - 1 else "")
+        for n, item in enumerate(items)]
+    if max(len(each) for each in lines) > 998:
+        raise RenderError(f"a {field} URL is too long for a mail header",
+                          "keep each URL under 990 characters")
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
 def _fold(field: str, items: list[list[str]], separator: str) -> bytes:
     """Join items (each a list of words), folding with CRLF + space before a word that would
     pass 78 columns. Folding only ever happens at a space, so unfolding restores the text."""

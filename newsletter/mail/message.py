@@ -24,8 +24,15 @@ from ..errors import RenderError
 from ..render.renderer import UNSUBSCRIBE_SLOT, RenderedIssue
 from ..source.config import Config
 from . import qp
-from .headers import address_header, phrase_header, raw_header, unstructured_header
+from .headers import (
+    address_header,
+    phrase_header,
+    raw_header,
+    unstructured_header,
+    url_list_header,
+)
 from .mailto import unsubscribe_link_start
+from .unsubscribe_settings import POST_VALUE, one_click_link, one_click_url
 
 Mailbox = tuple[str, str]  # (display name, address)
 
@@ -74,6 +81,8 @@ class MessageFactory:
             + unstructured_header("Subject", rendered.subject)
             + raw_header("Date", format_datetime(date)))
         self._list_id = phrase_header("List-Id", config.list_id.name, f"<{config.list_id.id}>")
+        self._one_click = one_click_url(config)
+        self._one_click_post = raw_header("List-Unsubscribe-Post", POST_VALUE)
         # X-Unsent: Apple Mail, Thunderbird and Outlook open the file as a draft to send.
         self._tail = ((b"X-Unsent: 1\r\n" if draft else b"") + b"MIME-Version: 1.0\r\n"
                       + f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'
@@ -102,12 +111,23 @@ class MessageFactory:
         head = (self._from + address_header("To", to)
                 + (address_header("Bcc", bcc) if bcc else b"")
                 + self._after_recipients + raw_header("Message-ID", message_id)
-                + self._list_id + raw_header("List-Unsubscribe", f"<{unsubscribe_url}>")
+                + self._list_id + self._list_unsubscribe(to, bcc, unsubscribe_url)
                 + self._tail)
         text_link = self._text_link.encode(unsubscribe_url)
         html_link = self._html_link.encode(unsubscribe_url)
         return [head, self._text_head, *_spliced(self._text_pieces, text_link),
                 self._html_head, *_spliced(self._html_pieces, html_link), self._end]
+
+    def _list_unsubscribe(self, to: list[Mailbox], bcc: list[Mailbox] | None,
+                          unsubscribe_url: str) -> bytes:
+        """List-Unsubscribe; with unsubscribe.one_click_url set, a message to one recipient
+        also offers RFC 8058's one-click POST, its https URL first. A Bcc draft does not: the
+        URL must name its recipient (RFC 8058 3.1), and a draft's recipients are many."""
+        if self._one_click is None or bcc or len(to) != 1:
+            return raw_header("List-Unsubscribe", f"<{unsubscribe_url}>")
+        https = one_click_link(self._one_click, to[0][1])
+        return (url_list_header("List-Unsubscribe", [https, unsubscribe_url])
+                + self._one_click_post)
 
 
 class LinkEncoder:
