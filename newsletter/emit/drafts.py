@@ -27,6 +27,13 @@ EML_BATCH = 500
 
 Files = list[tuple[str, list[bytes]]]
 
+# Measured with each app's Send captured on a local sink (NOTES-email-stack.md, Dec 2026).
+MAIL_APPS_NOTE = (
+    "Mail apps change a draft when they send it: Thunderbird drops List-Unsubscribe and "
+    "List-Id, replaces the text part with its own and strips the dark-mode and phone styles; "
+    "Mutt sends the text part only; Claws Mail re-wraps the text and attaches the HTML as a "
+    "file. `--mode smtp` delivers the email as built.")
+
 
 class _DraftMode(BaseMode):
     """Writes the drafts of one run; feed it subscribers who do not have the issue yet."""
@@ -77,7 +84,7 @@ class _DraftMode(BaseMode):
         if not self.files_written:
             return []
         return [f"{self.files_written} draft(s) in {OUTBOX}/: open each in your mail app and "
-                "send it"]
+                "send it", MAIL_APPS_NOTE]
 
     def _write(self, subscribers: list[Subscriber]) -> None:
         files, entries = self.drafts(subscribers)
