@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .. import clock
+from ..emit.history import default_out, went_out_of
 from ..errors import display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.project import load_project
@@ -24,7 +25,8 @@ from .terminal import echo
 def new(project_dir: Path, date: dt.datetime | None, force: bool) -> None:
     """Write digests/<id>.yaml for the next issue: unsent chunks, a proposed subject."""
     project = load_project(project_dir)
-    proposal = write_next_issue(project, date.date() if date else clock.today(), force)
+    proposal = write_next_issue(project, date.date() if date else clock.today(), force,
+                                went_out_of(default_out(project_dir)))
     lead = (f"lead {proposal.lead.id!r}" if proposal.lead else
             "no lead: every chunk has a content warning, so the subject is a neutral one")
     echo(f"wrote {display_path(proposal.path)}: issue {proposal.number} of "

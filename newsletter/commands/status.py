@@ -1,4 +1,5 @@
-"""`status`: the last issue, the window for the next, unsent chunks, the list's size and queue."""
+"""`status`: the last issue and what went out of it, the window for the next, unsent chunks,
+the list's size and queue."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 import click
 
 from .. import clock
+from ..emit.history import IssueHistory, default_out, read_issue, went_out_of
+from ..errors import display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.models import KINDS
 from ..source.project import load_project
@@ -23,13 +26,21 @@ def status(project_dir: Path) -> None:
     """Where the newsletter stands: last issue, next window, what is ready to go."""
     project = load_project(project_dir)
     today = clock.today()
-    plan = window(project)
+    out_dir = default_out(project_dir)
+    plan = window(project, went_out_of(out_dir))
+    history = read_issue(out_dir, plan.last.id) if plan.last is not None else None
     if plan.last is not None:
         days = (today - plan.last.date).days
-        when = f"{days} day(s) ago" if days >= 0 else f"in {-days} day(s): not sent yet"
+        out = history is not None and history.went_out is not None
+        when = (f"{days} day(s) ago" if days >= 0 else
+                f"in {-days} day(s)" + ("" if out else ": not sent yet"))
         echo(f"Last issue: {plan.last.number} ({plan.last.id}), dated {plan.last.date}, "
              f"{when}.")
     echo(f"Next issue: {plan.state(today)}.")
+    if plan.last is not None:
+        echo(f"The cadence is {plan.counted_from()}.")
+        for line in _went_out_lines(plan.last.number, history, out_dir / plan.last.id):
+            echo(line)
     unsent = unsent_chunks(project)
     echo(f"Unsent chunks: {len(unsent)}")
     for kind, label in KINDS.items():
@@ -48,3 +59,28 @@ def status(project_dir: Path) -> None:
             echo(f"Held for review: {waiting} message(s) (send.py subscribers pending).")
     else:
         echo("Subscribers: no store yet (send.py subscribers import SOURCE).")
+
+
+def _went_out_lines(number: int, history: IssueHistory | None, folder: Path) -> list[str]:
+    """What the last issue's ledger says, by mode: sent, failed, uncertain, still pending
+    (SMTP); emitted, still pending (drafts, links); then the addresses to look at."""
+    if history is None:
+        return [f"Issue {number}: nothing emitted yet (no ledger in {display_path(folder)}/)."]
+    lines = [f"Issue {number}, from its ledger ({display_path(history.path)}):"]
+    for mode, states in sorted(history.by_mode.items()):
+        if mode == "smtp":
+            said = [f"{states.get('sent', 0)} sent", f"{states.get('failed', 0)} failed",
+                    f"{states.get('sending', 0)} uncertain",
+                    f"{states.get('pending', 0)} still pending"]
+        else:
+            said = [f"{states.get('done', 0)} emitted",
+                    f"{states.get('pending', 0)} still pending"]
+        lines.append(f"  {mode}: {', '.join(said)}")
+    for row in history.failed:
+        lines.append(f"  failed: {row.address}: {row.reply or 'no reply recorded'}")
+    for row in history.uncertain:
+        lines.append(f"  uncertain: {row.address}, sent at {row.sent_at or '?'} (emit --mode "
+                     "smtp --resend-uncertain sends it again)")
+    if any(states.get("pending") for states in history.by_mode.values()):
+        lines.append("  Pending ones go out when the same emit command is run again.")
+    return lines

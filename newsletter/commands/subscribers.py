@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..emit.history import default_out, failed_deliveries
 from ..errors import NewsletterError, display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.config import load_config
@@ -95,6 +96,9 @@ def subscribers_show(project_dir: Path, email: str) -> None:
     with open_existing_store(project_dir) as store:
         text = describe(store, address)
     echo_lines(text)
+    for issue_id, row in failed_deliveries(default_out(project_dir), address):
+        echo(f"delivery failed: issue {issue_id}: the server answered "
+             f"{row.reply or '(no reply recorded)'} (emit --mode smtp --force tries again)")
 
 
 @subscribers.command("export", cls=NewsletterCommand)

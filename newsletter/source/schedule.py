@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +19,30 @@ INTRO_PLACEHOLDER = "Write the intro here"
 
 
 @dataclass(frozen=True)
+class WentOut:
+    """When an issue reached its readers, as a later stage read it (emit/history.py reads
+    the ledgers): the day it was sent (SMTP) or emitted in full (drafts, mailto: links)."""
+
+    on: dt.date
+    how: str  # "sent" | "emitted in full"
+
+
+# Given by the caller, so source/ never reads emit/'s ledgers itself (the stage order).
+WentOutOf = Callable[[Issue], WentOut | None]
+
+
+@dataclass(frozen=True)
 class Window:
-    """When the next issue may go out: not before `earliest`, not after `latest`."""
+    """When the next issue may go out: not before `earliest`, not after `latest`.
+
+    Counted from `since`, the newest issue that went out (`went_out` says when and how),
+    or from the last issue's date when none did (`went_out` None)."""
 
     last: Issue | None
     earliest: dt.date | None
     latest: dt.date | None
+    since: Issue | None = None
+    went_out: WentOut | None = None
 
     def state(self, today: dt.date) -> str:
         if self.last is None:
@@ -34,14 +53,33 @@ class Window:
             return f"overdue by {(today - self.latest).days} day(s): it was due by {self.latest}"
         return f"due now: from {self.earliest} to {self.latest}"
 
+    def counted_from(self) -> str:
+        """Where the window starts, as a sentence for `status`."""
+        if self.since is None:
+            return "no issue yet"
+        if self.went_out is None:
+            return (f"counted from issue {self.since.number}'s date ({self.since.date}): no "
+                    "issue has been sent or emitted in full yet")
+        return (f"counted from issue {self.since.number}, {self.went_out.how} on "
+                f"{self.went_out.on}")
 
-def window(project: Project) -> Window:
+
+def window(project: Project, went_out: WentOutOf | None = None) -> Window:
+    """The cadence window, from the newest issue `went_out` says reached its readers, else
+    from the last issue's date (also when `went_out` is not given)."""
     cadence = project.config.cadence
     if not project.issues:
         return Window(None, None, None)
     last = project.issues[-1]
-    return Window(last, last.date + dt.timedelta(days=cadence.min_days),
-                  last.date + dt.timedelta(days=cadence.max_days))
+    since, out = last, None
+    for issue in reversed(project.issues):
+        out = went_out(issue) if went_out else None
+        if out is not None:
+            since = issue
+            break
+    start = out.on if out else last.date
+    return Window(last, start + dt.timedelta(days=cadence.min_days),
+                  start + dt.timedelta(days=cadence.max_days), since, out)
 
 
 def unsent_chunks(project: Project, by: dt.date | None = None) -> list[Chunk]:
@@ -74,22 +112,29 @@ class NewIssue:
     window: Window
 
 
-def write_next_issue(project: Project, date: dt.date, force: bool) -> NewIssue:
+def write_next_issue(project: Project, date: dt.date, force: bool,
+                     went_out: WentOutOf | None = None) -> NewIssue:
     """Propose the next issue in digests/: unsent chunks, a subject and preheader from the lead.
 
-    Refuses a date sooner than the cadence allows after the previous issue unless `force`.
+    Refuses a date sooner than the cadence allows after the previous issue unless `force`:
+    after the day it went out when `went_out` says it did, else after its date (an issue
+    not out yet is the one the next comes after).
     """
-    plan = window(project)
+    plan = window(project, went_out)
     if plan.last is not None and date < plan.last.date:
         raise NewsletterError(
             f"{date} is {_days_from(plan.last.date, date)} issue {plan.last.number} "
             f"({plan.last.date}): issues go out in the order of their numbers",
             f"edit issue {plan.last.number} ({display_path(plan.last.path)}), or choose a date "
             f"from {plan.last.date} on")
+    if plan.last is not None and plan.since is not plan.last:  # the last is not out yet
+        plan = window(project)
     if plan.last is not None and date < plan.earliest and not force:
+        start, what = ((plan.went_out.on, f"issue {plan.last.number} was {plan.went_out.how} "
+                        f"({plan.went_out.on})") if plan.went_out else
+                       (plan.last.date, f"issue {plan.last.number} ({plan.last.date})"))
         raise NewsletterError(
-            f"{date} is {_days_from(plan.last.date, date)} issue {plan.last.number} "
-            f"({plan.last.date}); the site promises at least "
+            f"{date} is {_days_from(start, date)} {what}; the site promises at least "
             f"{project.config.cadence.min_days} days between issues",
             f"the next issue is due from {plan.earliest} to {plan.latest}; --force overrides")
     chunks = pick_chunks(unsent_chunks(project, by=date), project.config.compose.max_chunks)
