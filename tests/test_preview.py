@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -256,9 +257,10 @@ def _status(url: str, host: str | None = None) -> int:
 
 
 def _wait_for(condition, timeout: float = 10.0) -> None:
-    done = threading.Event()
+    # time.sleep, not a timed Event.wait: under libfaketime (CI's moved-clock run) a timed wait
+    # on a threading primitive that nobody wakes blocks for the whole offset.
     for _ in range(int(timeout / 0.1)):
         if condition():
             return
-        done.wait(0.1)
+        time.sleep(0.1)
     raise AssertionError("the preview did not update in time")
