@@ -173,8 +173,8 @@ def test_a_port_out_of_range_is_one_error_line(project):
 @pytest.mark.parametrize(("args", "line"), [
     (("new", "--date", "2026-13-01"), "Error: --date: '2026-13-01' does not match the format "
      "'%Y-%m-%d' (hint: write the date as YYYY-MM-DD)"),
-    (("emit", "1", "--mode", "fax"), "Error: --mode: 'fax' is not one of 'eml', 'bcc', 'mailto' "
-     "(hint: choose one of eml, bcc, mailto)"),
+    (("emit", "1", "--mode", "fax"), "Error: --mode: 'fax' is not one of 'eml', 'bcc', 'mailto', "
+     "'smtp' (hint: choose one of eml, bcc, mailto, smtp)"),
     (("--project", "nowhere", "build"), "Error: --project: directory 'nowhere' does not exist "
      "(hint: give an existing folder)"),
 ])

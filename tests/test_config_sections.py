@@ -116,7 +116,7 @@ def test_a_stage_section_is_in_the_config_and_in_the_top_level_hint(project, fak
     [unknown] = problems(project, "relais: {}\n")
     assert unknown.endswith("known fields: name, language, site_url, archive_url, sender, "
                             "reply_to, list_id, signup, cadence, compose, brand, footer, check, "
-                            f"{', '.join(MAIL_SECTIONS)}, relay)")
+                            f"{', '.join(sorted([*MAIL_SECTIONS, 'relay']))})")
 
 
 def test_two_stages_cannot_claim_one_name(fake_stage):

@@ -15,13 +15,13 @@ from ..source.compose import find_issue
 from ..source.inputs import TEMPLATES_DIR
 from ..source.models import Issue
 from ..source.project import Project, load_project
-from . import contrast, css, email_rules, research, spam
+from . import bulk_sender, contrast, css, email_rules, research, spam
 from .findings import Finding, finding
 from .registry import ARCHIVE, CHECK, PREFLIGHT, CheckContext, rules_for, run_rules
 
 # Every module that registers rules (registry.rule), imported here so that none is left out
 # by an import nobody made; tests/test_check_registry.py holds this list to the package.
-RULE_MODULES = (email_rules, contrast, research, spam, css)
+RULE_MODULES = (email_rules, contrast, research, spam, css, bulk_sender)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import click
 
 from .. import clock
 from ..emit.history import IssueHistory, default_out, read_issue, went_out_of
+from ..emit.welcome import awaiting
 from ..errors import display_path
 from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..source.models import KINDS
@@ -55,6 +56,9 @@ def status(project_dir: Path) -> None:
             echo(f"Subscribers: {store.count(SUBSCRIBED)} subscribed "
                  f"({store.count()} in the store).")
             waiting = queue.count(store)
+            unwelcomed = awaiting(store, out_dir)
+        if unwelcomed:
+            echo(f"Awaiting their welcome: {unwelcomed} subscriber(s) (send.py welcome).")
         if waiting:
             echo(f"Held for review: {waiting} message(s) (send.py subscribers pending).")
     else:

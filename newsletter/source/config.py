@@ -190,7 +190,7 @@ def site_host(root: Path) -> str | None:
 
 
 def _read(r: FieldReader, path: Path, extra_checks: Sequence[ConfigCheck]) -> Config | None:
-    top = Section({name: declared.entry for name, declared in sections.SECTIONS.items()})
+    top = Section({name: declared.entry for name, declared in sections.in_order(__name__)})
     values, valid = top.read_keys(r)
     declared = {declared.check for declared in sections.CHECKS.values()}
     checks = sections.checks_for(values) + [c for c in extra_checks if c not in declared]

@@ -103,8 +103,12 @@ def read_source(path: Path, problems: list[Problem]) -> str | None:
         return None
 
 
+# Templates that are not an issue's: the welcome message has its own context (no entries).
+NOT_ISSUE_TEMPLATES = frozenset({"welcome"})
+
+
 def available_templates(root: Path) -> set[str]:
-    """Template names that have both parts: NAME.mjml.j2 and NAME.txt.j2.
+    """Issue template names that have both parts: NAME.mjml.j2 and NAME.txt.j2.
 
     Here, not in render/: an issue naming a missing template is an input problem, found
     when the project loads.
@@ -112,4 +116,4 @@ def available_templates(root: Path) -> set[str]:
     folder = root / TEMPLATES_DIR
     html_names = {p.name.removesuffix(".mjml.j2") for p in folder.glob("*.mjml.j2")}
     text_names = {p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
-    return html_names & text_names
+    return (html_names & text_names) - NOT_ISSUE_TEMPLATES

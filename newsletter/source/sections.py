@@ -40,9 +40,16 @@ class DeclaredCheck:
     owner: str
 
 
-# In declaration order, which is the order keys are read and listed in the unknown-key hint.
+# In declaration order; in_order() gives the order keys are read and listed in the hint.
 SECTIONS: dict[str, Declared] = {}
 CHECKS: dict[str, DeclaredCheck] = {}
+
+
+def in_order(core_owner: str) -> list[tuple[str, Declared]]:
+    """The sections in the order keys are read and listed: the core ones as declared, then the
+    later stages' by name (their modules may be imported in any order)."""
+    core = [(name, d) for name, d in SECTIONS.items() if d.owner == core_owner]
+    return core + sorted((name, d) for name, d in SECTIONS.items() if d.owner != core_owner)
 
 
 def declare_section(name: str, entry: Entry, *, owner: str) -> None:
