@@ -104,3 +104,12 @@ def test_a_raw_8bit_name_is_decoded_and_a_guess_flagged(project, name, charset, 
         assert flags == []
     else:
         assert flags == [f"Flagged: ann@example.com: From had raw 8-bit bytes, not UTF-8: {flag}"]
+
+
+@pytest.mark.parametrize("words", ["Stop.", "please stop", "STOP!", "stop please", "Stop stop",
+                                   "Please, stop."])
+@pytest.mark.parametrize("builder", [mail.gmail_reply, mail.apple_reply, mail.outlook_html_reply])
+def test_a_reply_that_says_only_stop_with_a_please_or_a_full_stop(project, words, builder):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [builder(words)])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout

@@ -33,7 +33,10 @@ _LEAVE = re.compile(
     r"afmelden|uitschrijven|meld me af|schrijf me uit|"
     r"cancelar (?:a |minha )?(?:inscri[çc][ãa]o|assinatura)|descadastr\w*|"
     r"avregistrera|avsluta prenumeration\w*|afmeld\w*|avmeld\w*)\b"
-    r"|^stop$|^stopp$", re.IGNORECASE | re.MULTILINE)
+    # A line that says only "stop", with "please" or punctuation: "Stop.", "please stop",
+    # "STOP!", "stop please", "Stop stop".
+    r"|^(?:(?:please|pls|now|thanks?)[\s,.!]+)*stopp?(?:[\s,.!]+(?:please|pls|now|thanks?|"
+    r"stopp?))*[\s,.!]*$", re.IGNORECASE | re.MULTILINE)
 # A "not" shortly before the words: "please don't unsubscribe me", "nicht abmelden".
 _NEGATED = re.compile(r"(?:\bdon'?t|\bdo not|\bnot|\bnever|\bnicht|\bne\b|\bpas|\bno|\bniet|"
                       r"\bnão|\binte|\bikke)\s+(?:\S+\s+){0,3}$", re.IGNORECASE)
