@@ -235,3 +235,17 @@ def test_check_welcome_passes_and_fails_without_the_crisis_lines(sample_project)
            "partial in the template)" in failed.stdout.splitlines()
     assert "error: email (HTML part): the disclaimer is missing" in failed.stdout
     assert "error: email (HTML part): the unsubscribe link is missing" in failed.stdout
+
+
+def test_force_one_address_in_a_bcc_draft_does_not_forget_the_others(sample_project):
+    # ann and bo share one Bcc draft: --force ann moves that draft aside, but bo had it (the
+    # editor may have sent it), so a later welcome must not welcome bo again.
+    subscribe(sample_project, "ann@example.com", "bo@example.org")
+    assert sample_project.run("welcome", "--mode", "bcc").exit_code == 0
+    result = sample_project.run("welcome", "--mode", "bcc", "--force", "ann@example.com")
+    assert result.exit_code == 0, result.stderr
+    assert "Welcomed 1 subscriber(s)" in result.stdout
+    assert welcomed(sample_project) == {"ann@example.com": "bcc", "bo@example.org": "bcc"}
+    again = sample_project.run("welcome", "--mode", "bcc")
+    assert "Welcomed 0 subscriber(s)" in again.stdout, again.stdout
+

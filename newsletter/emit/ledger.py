@@ -213,10 +213,12 @@ class Ledger:
             "AND address_key IN ({marks})",
             keys, first=(except_run,))]
 
-    def forget_files(self, files: list[str]) -> None:
-        """Everyone in these files no longer has the issue (their drafts were moved aside)."""
+    def forget_files(self, keys: list[str], except_run: str) -> None:
+        """These subscribers' drafts (the files `files_of` gave) were moved aside: they no
+        longer have the issue. Others in the same files keep it: they had the draft too."""
         with self._transaction():
-            self.db.executemany("DELETE FROM emitted WHERE file = ?", [(f,) for f in files])
+            list(self._in("DELETE FROM emitted WHERE run != ? AND file IS NOT NULL "
+                          "AND address_key IN ({marks})", keys, first=(except_run,)))
 
     def rename_file(self, old: str, new: str) -> None:
         with self._transaction():
@@ -310,3 +312,4 @@ class Ledger:
         except sqlite3.Error as error:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
                               "free some disk space, then run the same command again") from None
+

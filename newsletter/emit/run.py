@@ -232,7 +232,8 @@ class _Mover:
                     path.rename(unique_path(self.target / path.name))
                     self.moved += 1
         if files:
-            self.ledger.forget_files(files)  # after the move: a kill in between redoes it
+            # after the move: a kill in between redoes it
+            self.ledger.forget_files(keys, self.run)
 
     def notes(self) -> list[str]:
         if not self.moved:
