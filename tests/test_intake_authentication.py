@@ -152,3 +152,22 @@ def test_a_bad_id_is_a_config_error_with_its_line(project):
     result = project.run("status")
     assert result.exit_code == 1
     assert "signup.authserv_ids" in result.stderr and "a host name" in result.stderr
+
+
+def test_a_forged_result_right_under_the_providers_own_claims_nothing(project):
+    # Sent straight to the provider's MX (no Received of the sender's own in between), a
+    # message can start with a forged header that claims the provider's id; it lands right
+    # under the provider's real one. Gmail writes one header, with no dkim= when the mail
+    # is unsigned and no dmarc= for a domain without a policy: the forged passes must not
+    # fill those in.
+    with_ids(project, ["mx.google.com"])
+    top = ("Received: from mail.evil.example (mail.evil.example. [198.51.100.7])\r\n"
+           "        by mx.google.com with ESMTPS id a1si2345678wrb.12\r\n"
+           "Authentication-Results: mx.google.com;\r\n"
+           "       spf=softfail (google.com: domain of transitioning ann@example.com does not "
+           "designate 198.51.100.7 as permitted sender) smtp.mailfrom=ann@example.com\r\n"
+           "Authentication-Results: mx.google.com; dkim=pass header.i=@example.com;\r\n"
+           "       dmarc=pass header.from=example.com\r\n")
+    result = import_mbox(project, [top.encode() + mail.iphone_plain()])
+    assert statuses(project) == {}, result.stdout
+    assert "neither SPF nor DKIM passed" in result.stdout

@@ -4,17 +4,18 @@ verify waits for the editor.
 `signup.authserv_ids` in newsletter.yaml names the provider's own border servers
 (`mx.google.com`; Fastmail's `mx4.messagingengine.com`; iCloud writes one header per
 method: `dkim-verifier.icloud.com`, `spf.icloud.com`, `dmarc.icloud.com`). Headers are
-prepended on the way in, so the provider's own results are at the top and anything a
-sender wrote is below them. Only these count: reading from the top, past the provider's
-own Received lines, the first Authentication-Results with a listed id and those right
-after it (with Received-SPF, ARC-* and X-* headers between them); the block ends at the
-first other header. An Authentication-Results with another id before it, or a listed one
-after the block, counts for nothing. For each method the topmost result stands, so a
-forged "pass" below the provider's "fail" changes nothing. Position is all a reader of
-one message has: a provider that wrote no results of its own could not be told from a
-sender who forged a Received line above forged results (RFC 8601 section 5 asks the
-border server to remove results claiming its id; Gmail, Fastmail and iCloud write theirs
-on every message).
+prepended on the way in, so the provider's own results are at the top and anything a sender
+wrote is below them. Only these count: reading from the top, past the provider's own
+Received lines, the first Authentication-Results with a listed id and those right after it
+(with Received-SPF, ARC-* and X-* headers between them); the block ends at the first other
+header, or at a second header with an id already read (each server writes one; a message
+sent straight to the MX can start with a forged one). An Authentication-Results with
+another id before it, or a listed one after the block, counts for nothing. For each method
+the topmost result stands, so a forged "pass" below the provider's "fail" changes nothing.
+Position is all a reader of one message has: a provider that wrote no results of its own
+could not be told from a sender who forged a Received line above forged results (RFC 8601
+section 5 asks the border server to remove results claiming its id; Gmail, Fastmail and
+iCloud write theirs on every message).
 
 A request whose DMARC failed, or whose SPF and DKIM both did not pass, is held with the
 reason; so is one with no trusted result at all. Without ids configured nothing is held
@@ -40,13 +41,18 @@ def trusted_results(mail: SignupMail, ids: tuple[str, ...]) -> dict[str, tuple[s
     """{method: (result, the authserv-id that wrote it)} from the trusted block only."""
     results: dict[str, tuple[str, str]] = {}
     in_block = False
+    seen: set[str] = set()
     for name, value in mail.message.raw_items():
         name = name.lower()
         if name == "authentication-results":
             parsed = _parse(value)
             listed = parsed is not None and parsed.authserv_id.lower() in ids
-            if not listed:
-                break  # a foreign block: nothing below it is the provider's
+            if not listed or parsed.authserv_id.lower() in seen:
+                # A foreign block: nothing below it is the provider's. A second header with
+                # an id already read is not the provider's either (each server writes one):
+                # a message sent straight to the MX can start with a forged one.
+                break
+            seen.add(parsed.authserv_id.lower())
             in_block = True
             for result in parsed.results:
                 results.setdefault(result.method.lower(), (result.result.lower(),
