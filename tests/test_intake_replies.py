@@ -113,3 +113,14 @@ def test_a_reply_that_says_only_stop_with_a_please_or_a_full_stop(project, words
     import_mbox(project, [SUBSCRIBED])
     result = import_mbox(project, [builder(words)])
     assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout
+
+
+@pytest.mark.parametrize("words", ["I never signed up for this. Unsubscribe.",
+                                   "I did not ask for this, unsubscribe me",
+                                   "Never subscribed! Remove me.",
+                                   "I did not sign up. Stop sending these."])
+def test_a_not_in_an_earlier_sentence_does_not_negate_the_request(project, words):
+    # What a reader of a forged signup writes, as the welcome asks them to.
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [mail.gmail_reply(words)])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout

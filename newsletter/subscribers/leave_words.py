@@ -70,8 +70,9 @@ def asks_to_leave(text: str) -> tuple[str | None, bool]:
     """(the first words asking to leave, whether every such phrase is negated)."""
     found = None
     for match in _LEAVE.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        negated = bool(_NEGATED.search(text[line_start:match.start()]))
+        # The "not" must be in the same clause: "I never signed up. Unsubscribe." asks.
+        clause_start = max(text.rfind(mark, 0, match.start()) for mark in "\n.!?;,") + 1
+        negated = bool(_NEGATED.search(text[clause_start:match.start()]))
         if not negated:
             return match[0], False
         found = found or match[0]
