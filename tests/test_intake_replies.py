@@ -124,3 +124,13 @@ def test_a_not_in_an_earlier_sentence_does_not_negate_the_request(project, words
     import_mbox(project, [SUBSCRIBED])
     result = import_mbox(project, [mail.gmail_reply(words)])
     assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout
+
+
+@pytest.mark.parametrize("words", ["Bitte abbestellen, ich will das nicht mehr.",
+                                   "Retirez-moi de la liste, merci.", "No more emails please.",
+                                   "Take me off this list", "Stop."])
+def test_a_subscribe_subject_over_words_that_ask_to_leave_waits(project, words):
+    # The subscribe link clicked by mistake by someone who wants to leave: never a subscribe.
+    result = import_mbox(project, [mail.iphone_plain(address="cy@example.com", body=words)])
+    assert statuses(project) == {}, result.stdout
+    assert project.run("subscribers", "pending").stdout.startswith("1 message(s) wait")

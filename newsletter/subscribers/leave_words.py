@@ -9,7 +9,8 @@ mailing someone who asked to stop is the worse error for our readers. A quote of
 footer (which says "Unsubscribe") never counts: quoted text is not the writer's
 (mailparts.own_text), and a line of the footer left unquoted is dropped here. Leave words
 with a "not" before them ("I don't want to unsubscribe") are not plain: held instead.
-The languages are those quote detection knows (mailparts.py).
+The languages are those quote detection knows (mailparts.py). A subscribe subject over
+words that ask to leave, in any of them, is held for the editor, never applied.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import re
 from dataclasses import replace
 
 from ..source.config import Config
-from .intake import NOT_UNDERSTOOD, RULES, UNSUBSCRIBE, Request, SignupMail
+from .intake import NOT_UNDERSTOOD, RULES, SUBSCRIBE, UNSUBSCRIBE, Request, SignupMail
 from .mailparts import fold
+from .queue import hold
 
 _LEAVE = re.compile(
     r"\b(?:un-?subscribe|unsub|opt[- ]?out|remove me|take me off|stop (?:sending|e-?mailing|"
@@ -81,6 +83,13 @@ def asks_to_leave(text: str) -> tuple[str | None, bool]:
 
 @RULES.add(priority=55)
 def leave_words(mail: SignupMail, request: Request | None) -> Request | None:
+    if request is not None and request.kind == SUBSCRIBE:
+        # A subscribe subject over words that ask to leave (in any language known here):
+        # the subscribe link clicked by someone who wants out. Never applied; it waits.
+        words, negated = asks_to_leave(writers_words(mail))
+        if words is not None and not negated:
+            return hold(request, f"the subject says subscribe but the text says {words!r}")
+        return request
     if request is None or request.kind != NOT_UNDERSTOOD:
         return request
     words, negated = asks_to_leave(writers_words(mail))
