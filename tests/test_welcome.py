@@ -249,3 +249,19 @@ def test_force_one_address_in_a_bcc_draft_does_not_forget_the_others(sample_proj
     again = sample_project.run("welcome", "--mode", "bcc")
     assert "Welcomed 0 subscriber(s)" in again.stdout, again.stdout
 
+
+def test_smtp_per_day_counts_the_issues_sent_today_too(sample_project, fault_server,
+                                                       monkeypatch, tmp_path):
+    # smtp.per_day is the account's allowance: welcomes sent after an issue the same day
+    # count with the issue's messages (each folder has its own ledger).
+    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
+    use_server(sample_project, fault_server.host, fault_server.port, "none", per_day=3)
+    listed = tmp_path / "list.csv"
+    listed.write_text("email,name\nx1@example.net,X\nx2@example.net,Y\n", encoding="utf-8")
+    issue = sample_project.run("emit", "2", "--mode", "smtp", "--subscribers", str(listed))
+    assert issue.exit_code == 0, issue.stderr
+    subscribe(sample_project, *readers(2))
+    result = sample_project.run("welcome", "--mode", "smtp")
+    assert result.exit_code == 0, result.stderr
+    assert len(fault_server.accepted) == 3
+    assert "Stopped at smtp.per_day (3 message(s) in 24 hours)" in result.stdout

@@ -279,11 +279,19 @@ class Ledger:
 
     def sent_since(self, moment: str) -> tuple[int, str | None]:
         """(messages whose DATA began at or after `moment`, an ISO time, and the oldest of
-        those times): what smtp.per_day counts, sent or uncertain or refused after DATA."""
+        those times): what smtp.per_day counts, sent or uncertain or refused after DATA.
+        smtp.per_day is the account's, so the ledgers beside this one (the other issues,
+        the welcome) count too."""
         with self.lock:
-            return tuple(self.db.execute(
+            count, oldest = self.db.execute(
                 "SELECT count(*), min(sent_at) FROM emitted WHERE sent_at >= ?",
-                (moment,)).fetchone())
+                (moment,)).fetchone()
+        for path in sorted(self.folder.parent.glob(f"*/{LEDGER_FILE}")):
+            if path.parent != self.folder:
+                more, first = _sent_since_in(path, moment)
+                count += more
+                oldest = min((t for t in (oldest, first) if t), default=None)
+        return count, oldest
 
     def counts(self) -> dict[tuple[str, str], int]:
         """What went out, for `status`: (mode, state) -> subscribers."""
@@ -313,3 +321,15 @@ class Ledger:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
                               "free some disk space, then run the same command again") from None
 
+
+def _sent_since_in(path: Path, moment: str) -> tuple[int, str | None]:
+    """Another folder's ledger, read only; one without smtp rows (version 1) counts none."""
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            return tuple(db.execute("SELECT count(*), min(sent_at) FROM emitted "
+                                    "WHERE sent_at >= ?", (moment,)).fetchone())
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0, None

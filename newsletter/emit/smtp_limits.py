@@ -83,8 +83,9 @@ class Pace:
 
 
 class DailyLimit:
-    """smtp.per_day over the last 24 h, counting the DATA the ledger recorded (this run's and
-    earlier runs'): a message whose DATA began counts, whatever the server answered."""
+    """smtp.per_day over the last 24 h, counting the DATA the ledgers recorded (this run's and
+    earlier runs', the other issues' and the welcome's beside it): a message whose DATA
+    began counts, whatever the server answered."""
 
     def __init__(self, per_day: int, ledger: Ledger) -> None:
         self.per_day = per_day
