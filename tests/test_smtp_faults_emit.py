@@ -278,3 +278,16 @@ def test_a_version_1_ledger_is_migrated_and_what_went_out_is_counted(sample_proj
         assert opened.counts() == {("eml", "done"): 1, ("smtp", "failed"): 1,
                                    ("smtp", "sent"): 1}
         assert [row.address for row in opened.in_state("failed")] == ["reader002@example.org"]
+
+
+def test_a_password_smtplib_cannot_send_is_one_error_line(sample_project, tmp_path,
+                                                          monkeypatch):
+    # smtplib encodes AUTH as ASCII: a non-ASCII password was an "internal error" line.
+    secret = "geheim-pässwörd"
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", secret)
+    use_server(sample_project, "localhost", 1, "tls", username="editor")
+    result = send(sample_project, readers(2), tmp_path)
+    assert result.exit_code == 1 and len(result.errors) == 1, result.stderr
+    assert result.errors[0].startswith("Error: NEWSLETTER_SMTP_PASSWORD has non-ASCII")
+    assert "internal error" not in result.stderr and secret not in result.stderr + result.stdout
+    assert not sample_project.out.exists()

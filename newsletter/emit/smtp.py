@@ -81,6 +81,13 @@ class SmtpMode(BaseMode):
                                     f"{PASSWORD_ENV} is not",
                                     f"export {PASSWORD_ENV} with the account's (app) password: "
                                     "it is read only from the environment, never from a file")
+            if not (password.isascii() and settings.username.isascii()):
+                # smtplib sends AUTH as ASCII: it would fail with UnicodeEncodeError.
+                what = PASSWORD_ENV if not password.isascii() else "smtp.username"
+                raise DeliveryError(f"{what} has non-ASCII characters, which the login (AUTH) "
+                                    "cannot send",
+                                    "use an app password, or change the password to one "
+                                    "of ASCII letters, digits and punctuation")
         config = issue.config
         factory = MessageFactory(config, issue.rendered, date=issue.date,
                                  boundary=new_boundary(), draft=False)
