@@ -209,3 +209,21 @@ def test_a_subscribe_never_read_before_the_forget_is_a_new_consent(project, cloc
     result = import_mbox(project, [newer])
     assert "1 new," in result.stdout
     assert statuses(project) == {"ann@example.com": "subscribed"}
+
+
+def test_forget_holds_for_undated_mail_read_before_the_store_kept_message_keys(project, clock):
+    # A store from before the queue (schema 1) has requests without message_key: the
+    # messages read then must stay forgotten too, found by their Message-ID.
+    import sqlite3
+
+    undated = mail.iphone_plain(day=2).replace(f"Date: {mail.when(2)}\r\n".encode(), b"")
+    eml = project.root / "undated.eml"
+    eml.write_bytes(undated)
+    project.run("subscribers", "import", str(eml))
+    with sqlite3.connect(store_db(project)) as db:
+        db.execute("UPDATE requests SET message_key = NULL")
+    assert project.run("subscribers", "forget", "ann@example.com").exit_code == 0
+    clock.advance(days=3)
+    result = project.run("subscribers", "import", str(eml))
+    assert "1 requests from forgotten addresses ignored." in result.stdout
+    assert statuses(project) == {}

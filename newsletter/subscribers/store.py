@@ -232,6 +232,12 @@ class SubscriberStore:
             read = {row[0] for row in self.db.execute(
                 "SELECT message_key FROM requests WHERE address_key = ? AND message_key IS NOT "
                 "NULL UNION SELECT message_key FROM queue WHERE address_key = ?", (key, key))}
+            # Requests recorded before message_key was kept (schema 1) are found by the
+            # Message-ID their message's key starts with.
+            for k in message_ids:
+                read.update(row[0] for row in self.db.execute(
+                    "SELECT message_key FROM processed WHERE message_key = ? OR "
+                    "substr(message_key, 1, ?) = ?", (k, len(k) + 1, k + "\n")))
             found = self.db.execute("DELETE FROM subscribers WHERE address_key = ?",
                                     (key,)).rowcount
             found += self.db.execute("DELETE FROM requests WHERE address_key = ?", (key,)).rowcount
