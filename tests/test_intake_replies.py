@@ -134,3 +134,20 @@ def test_a_subscribe_subject_over_words_that_ask_to_leave_waits(project, words):
     result = import_mbox(project, [mail.iphone_plain(address="cy@example.com", body=words)])
     assert statuses(project) == {}, result.stdout
     assert project.run("subscribers", "pending").stdout.startswith("1 message(s) wait")
+
+
+@pytest.mark.parametrize("subject", ["Unsubscribe me", "STOP", "Remove me", "Please unsubscribe",
+                                     "Abbestellen"])
+def test_a_subject_that_asks_to_leave_over_an_empty_body(project, subject):
+    import_mbox(project, [SUBSCRIBED])
+    data = mail.iphone_plain(subject=subject, body="", day=5, message_id="<leave@x>")
+    result = import_mbox(project, [data])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout
+
+
+def test_a_reply_subject_is_the_issues_title_not_the_writers_words(project):
+    import_mbox(project, [SUBSCRIBED])
+    data = mail.iphone_plain(subject="Re: Stop sending yourself mean messages",
+                             body="Thank you for this one.", day=5, message_id="<thanks@x>")
+    import_mbox(project, [data])
+    assert statuses(project) == {"ann@example.com": "subscribed"}

@@ -55,10 +55,12 @@ def footer_text(config: Config) -> str:
 
 
 def writers_words(mail: SignupMail) -> str:
-    """The writer's own text less any line of our own footer."""
+    """The writer's own text less any line of our own footer; with the subject first when
+    it is theirs (no Re: or Fwd:, which would make it an issue's title): people often put
+    "Unsubscribe me" or "STOP" in the subject and leave the body empty."""
     ours = footer_text(mail.config)
     sender = mail.config.sender.email.casefold()
-    kept = []
+    kept = [] if mail.prefixes else [mail.bare_subject]
     for line in mail.own.splitlines():
         folded = fold(line)
         if (len(folded) >= FOOTER_LINE and folded in ours) or (
