@@ -291,3 +291,11 @@ def test_a_password_smtplib_cannot_send_is_one_error_line(sample_project, tmp_pa
     assert result.errors[0].startswith("Error: NEWSLETTER_SMTP_PASSWORD has non-ASCII")
     assert "internal error" not in result.stderr and secret not in result.stderr + result.stdout
     assert not sample_project.out.exists()
+
+
+def test_a_bracketed_address_literal_host_connects(sample_project, fault_server, tmp_path):
+    # smtp.host accepts an address literal ([127.0.0.1]); the socket needs it bare.
+    use_server(sample_project, f"'[{fault_server.host}]'", fault_server.port, "none")
+    result = send(sample_project, readers(2), tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert fault_server.delivered() == {a: 1 for a in readers(2)}

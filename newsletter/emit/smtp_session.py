@@ -72,13 +72,14 @@ class Session:
         # certificates against the system store; SSL_CERT_FILE adds a private CA
         context = ssl.create_default_context()
         name = socket.gethostname() or "localhost"
+        host = s.host.strip("[]")  # an address literal ([192.0.2.1]) connects bare
         try:
             if s.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, local_hostname=name,
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, s.port, local_hostname=name,
                                                       timeout=self.timing.timeout,
                                                       context=context)
             else:
-                smtp = smtplib.SMTP(s.host, s.port, local_hostname=name,
+                smtp = smtplib.SMTP(host, s.port, local_hostname=name,
                                     timeout=self.timing.timeout)
             self.smtp = smtp
             smtp.ehlo()
