@@ -151,3 +151,12 @@ def test_a_reply_subject_is_the_issues_title_not_the_writers_words(project):
                              body="Thank you for this one.", day=5, message_id="<thanks@x>")
     import_mbox(project, [data])
     assert statuses(project) == {"ann@example.com": "subscribed"}
+
+
+@pytest.mark.parametrize("words", ["I no longer wish to receive these emails.",
+                                   "I no longer want to get this newsletter",
+                                   "Please don't email me again.", "Do not contact me."])
+def test_common_english_ways_to_ask_to_leave(project, words):
+    import_mbox(project, [SUBSCRIBED])
+    result = import_mbox(project, [mail.gmail_reply(words)])
+    assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout

@@ -26,6 +26,7 @@ from .queue import hold
 _LEAVE = re.compile(
     r"\b(?:un-?subscribe|unsub|opt[- ]?out|remove me|take me off|stop (?:sending|e-?mailing|"
     r"mailing|these|this)|no more (?:e-?mails|emails|newsletters?)|(?:do not|don't) send me|"
+    r"no longer (?:wish|want) to (?:receive|get)|(?:do not|don't) (?:e-?mail|contact) me|"
     r"cancel my subscription|"
     r"abmelden|abbestellen|austragen|(?:nicht|keine?) (?:\w+ )?mehr (?:zu)?(?:senden|schicken|"
     r"e-?mails|newsletter)|melde mich ab|"
