@@ -160,3 +160,11 @@ def test_common_english_ways_to_ask_to_leave(project, words):
     import_mbox(project, [SUBSCRIBED])
     result = import_mbox(project, [mail.gmail_reply(words)])
     assert statuses(project) == {"ann@example.com": "unsubscribed"}, result.stdout
+
+
+def test_unsubscribe_instructions_in_the_writers_own_signature_are_not_a_request(project):
+    import_mbox(project, [SUBSCRIBED])
+    body = ("Thanks, lovely.\n\nAnn Lee\nCounsellor\nIf you received this in error please "
+            "delete it. To unsubscribe from our practice updates reply STOP.")
+    import_mbox(project, [mail.iphone_plain(subject="Re: The parts of you", body=body, day=18)])
+    assert statuses(project) == {"ann@example.com": "subscribed"}

@@ -43,6 +43,7 @@ _LEAVE = re.compile(
 # A "not" shortly before the words: "please don't unsubscribe me", "nicht abmelden".
 _NEGATED = re.compile(r"(?:\bdon'?t|\bdo not|\bnot|\bnever|\bnicht|\bne\b|\bpas|\bno|\bniet|"
                       r"\bnão|\binte|\bikke)\s+(?:\S+\s+){0,3}$", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"\s*to\s+$", re.IGNORECASE)
 FOOTER_LINE = 20  # characters: a shorter line ("unsubscribe") is the writer's even if quoted
 
 
@@ -77,7 +78,9 @@ def asks_to_leave(text: str) -> tuple[str | None, bool]:
     for match in _LEAVE.finditer(text):
         # The "not" must be in the same clause: "I never signed up. Unsubscribe." asks.
         clause_start = max(text.rfind(mark, 0, match.start()) for mark in "\n.!?;,") + 1
-        negated = bool(_NEGATED.search(text[clause_start:match.start()]))
+        before = text[clause_start:match.start()]
+        # "To unsubscribe from our updates, reply STOP": a signature's instructions.
+        negated = bool(_NEGATED.search(before) or _INSTRUCTION.match(before))
         if not negated:
             return match[0], False
         found = found or match[0]
