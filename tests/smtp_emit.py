@@ -8,6 +8,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 ISSUE_DIR = "002-parts-that-help"
 
 
@@ -75,3 +77,10 @@ def built_for(project, address: str, name: str, data: bytes) -> bytes:
     factory = MessageFactory(loaded.config, rendered, date=date, boundary=boundary, draft=False)
     return factory.message(to=[(name, address)], message_id=header(data, "Message-ID"),
                            unsubscribe_url=unsubscribe_link(loaded.config, address))
+
+
+@pytest.fixture(autouse=True)
+def short_smtp_waits(monkeypatch):
+    """Retries wait 10 ms, not seconds: autouse in every module that imports it."""
+    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
+    monkeypatch.setenv("NEWSLETTER_SMTP_TIMEOUT", "10")

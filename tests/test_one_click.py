@@ -10,7 +10,13 @@ import subprocess
 
 import pytest
 from helpers import JS_DIR, mailparser, parse_eml
-from smtp_emit import header, readers, use_server, write_list
+from smtp_emit import (
+    header,
+    readers,
+    short_smtp_waits,  # noqa: F401  (autouse: retries wait 10 ms)
+    use_server,
+    write_list,
+)
 from smtp_faults import fault_server_fixture, make_fault_server_fixture, smtp_test_ca_fixture
 
 import newsletter.checks.bulk_sender  # noqa: F401  registers the rule (checks/run.py names it soon)
@@ -21,11 +27,6 @@ __all__ = ["fault_server_fixture", "make_fault_server_fixture", "smtp_test_ca_fi
 ENDPOINT = "https://mindshape.io/api/unsubscribe"
 MAILTO_START = "<mailto:team@mindshape.io?subject=Unsubscribe%20from%20the%20Mindshape%20"
 
-
-@pytest.fixture(autouse=True)
-def _short_waits(monkeypatch):
-    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
-    monkeypatch.setenv("NEWSLETTER_SMTP_TIMEOUT", "10")
 
 
 def one_click(project, url: str = ENDPOINT) -> None:

@@ -6,8 +6,16 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-from smtp_emit import ISSUE_DIR, header, ledger, readers, states, use_server, write_list
+from smtp_emit import (
+    ISSUE_DIR,
+    header,
+    ledger,
+    readers,
+    short_smtp_waits,  # noqa: F401  (autouse: retries wait 10 ms)
+    states,
+    use_server,
+    write_list,
+)
 from smtp_faults import (
     FaultPlan,
     fault_server_fixture,
@@ -17,11 +25,6 @@ from smtp_faults import (
 
 __all__ = ["fault_server_fixture", "make_fault_server_fixture", "smtp_test_ca_fixture"]
 
-
-@pytest.fixture(autouse=True)
-def _short_waits(monkeypatch):
-    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
-    monkeypatch.setenv("NEWSLETTER_SMTP_TIMEOUT", "10")
 
 
 def send(project, addresses, tmp_path, *args):

@@ -6,9 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from conftest import chunk_file
-from smtp_emit import ISSUE_DIR, readers, states, use_server, write_list
+from smtp_emit import (
+    ISSUE_DIR,
+    readers,
+    short_smtp_waits,  # noqa: F401  (autouse: retries wait 10 ms)
+    states,
+    use_server,
+    write_list,
+)
 from smtp_faults import (
     FaultPlan,
     fault_server_fixture,
@@ -20,11 +26,6 @@ from newsletter.subscribers.store import open_store
 
 __all__ = ["fault_server_fixture", "make_fault_server_fixture", "smtp_test_ca_fixture"]
 
-
-@pytest.fixture(autouse=True)
-def _short_waits(monkeypatch):
-    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
-    monkeypatch.setenv("NEWSLETTER_SMTP_TIMEOUT", "10")
 
 
 def lines_after(stdout: str, start: str) -> list[str]:
