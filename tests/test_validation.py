@@ -629,7 +629,7 @@ def test_unknown_top_level_key_lists_the_known_ones(project):
     assert rejected(project) == [
         f"newsletter.yaml:{line}: colour: is not a known field (hint: remove it or fix its "
         "spelling; known fields: name, language, site_url, archive_url, sender, reply_to, "
-        "list_id, signup, cadence, compose, brand, footer, check, smtp, unsubscribe)"]
+        "list_id, signup, cadence, compose, brand, footer, check, discreet, smtp, unsubscribe)"]
 
 
 def test_cadence_min_days_over_max_days_is_refused(project):

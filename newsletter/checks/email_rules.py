@@ -8,6 +8,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..errors import display_path
+from ..mail.inbox_words import ALARMING
 from ..source.compose import intro_line
 from ..source.content import body_link_problems, link_problems
 from ..source.fields import SHORTENERS
@@ -22,9 +23,6 @@ GMAIL_CLIP_BYTES = 102_000
 MAX_MAILTO = 2000
 SUBJECT_MAX = 60
 
-# In an inbox list these read as alarms to someone who may be in distress.
-ALARMING = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|kill\w*|die|dying|death|dead|crisis|"
-                      r"emergency|urgent|abuse\w*|assault\w*|overdos\w*|rape\w*|warning|alert)\b")
 SELF_HARM = re.compile(r"(?i)\b(suicid\w*|self[- ]?harm\w*|harm(ing)? (yourself|myself|themselves)"
                        r"|kill(ing)? (yourself|myself|themselves)|end(ing)? (your|my|their) life"
                        r"|overdos\w*|cutting (yourself|myself))\b")

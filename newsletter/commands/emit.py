@@ -12,6 +12,7 @@ from ..emit import modes
 from ..emit.run import emit_issue
 from ..emit.smtp import RESEND_UNCERTAIN, SmtpMode, SmtpOutcome
 from ..errors import display_path
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..mail.mailto import CONFIG_CHECKS
 from ..source.project import load_project
 from ..subscribers.lists import CsvList, StoreList

@@ -11,6 +11,7 @@ from ..emit import modes
 from ..emit.smtp import RESEND_UNCERTAIN, SmtpMode, SmtpOutcome
 from ..emit.welcome import emit_welcome
 from ..errors import display_path
+from ..mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from ..mail.mailto import CONFIG_CHECKS
 from ..source.project import load_project
 from ..subscribers.store import open_existing_store

@@ -7,6 +7,7 @@ and named here; later stages load the config too, so they cannot own a section.
 """
 
 from . import (
+    discreet,  # noqa: F401  discreet: (neutral headers for shared devices)
     mailto,  # noqa: F401  the unsubscribe link's length
     smtp_settings,  # noqa: F401  smtp: (emit --mode smtp)
     unsubscribe_settings,  # noqa: F401  unsubscribe: (RFC 8058 one-click)

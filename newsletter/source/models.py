@@ -82,7 +82,10 @@ class Issue:
 
 @dataclass(frozen=True)
 class Subscriber:
-    """Someone on the list: a validated, normalised address and the name they gave."""
+    """Someone on the list: a validated, normalised address and the name they gave.
+
+    `discreet`: they asked for mail that does not say what it is about (mail/discreet.py)."""
 
     email: str
     name: str = ""
+    discreet: bool = False
