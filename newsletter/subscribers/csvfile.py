@@ -1,4 +1,5 @@
-"""A CSV of subscribers (columns email, name), read row by row so a long list costs no memory."""
+"""A CSV of subscribers (columns email, name, and optionally discreet), read row by row so a
+long list costs no memory."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from .addresses import normalise_address
 # A name or address is never this long; the default (128 KiB) would reject a hostile
 # row with an exception instead of a reported problem.
 csv.field_size_limit(1_000_000)
+
+# The `discreet` column: yes for a subscriber who asked for neutral headers (mail/discreet.py).
+_YES = {"yes", "y", "true", "1", "discreet"}
+_NO = {"", "no", "n", "false", "0"}
 
 
 class SubscriberSourceError(NewsletterError):
@@ -71,6 +76,7 @@ def read_csv(path: Path) -> Iterator[Row]:
                 "the first line names the columns: email,name")
         email_at = header.index("email")
         name_at = header.index("name") if "name" in header else None
+        discreet_at = header.index("discreet") if "discreet" in header else None
         while True:
             line = reader.line_num + 1  # where the row starts; a quoted field may span lines
             try:
@@ -94,8 +100,15 @@ def read_csv(path: Path) -> Iterator[Row]:
             warning = None if clean == name else Problem(
                 path, line, "name", f"had line breaks, control or direction "
                 f"characters; written as {clean!r}", "fix the name in the list")
+            flag = (fields[discreet_at] if discreet_at is not None and discreet_at < len(fields)
+                    else "").strip().lower()
+            if flag not in _YES | _NO:
+                # A guess either way could show the newsletter's name on a shared screen.
+                yield Row(line, None, Problem(path, line, "discreet", f"must be yes or no, got "
+                                              f"{flag!r}", "write yes (neutral headers) or no"))
+                continue
             try:
-                yield Row(line, Subscriber(normalise_address(raw), clean),
+                yield Row(line, Subscriber(normalise_address(raw), clean, flag in _YES),
                           warning=warning)
             except Invalid as exc:
                 yield Row(line, None, Problem(path, line, "email", exc.message, exc.hint))

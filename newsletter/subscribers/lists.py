@@ -29,7 +29,8 @@ class RecipientList(Protocol):
 
 @dataclass(frozen=True)
 class CsvList:
-    """A CSV with the columns email,name: rows may be invalid or repeated, and are reported."""
+    """A CSV with the columns email,name (and discreet, yes or no): rows may be invalid or
+    repeated, and are reported."""
 
     path: Path
 
