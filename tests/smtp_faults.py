@@ -52,11 +52,14 @@ class FaultPlan:
     rcpt_replies: dict[str, str] = field(default_factory=dict)       # recipient -> reply
     nth_rcpt_replies: dict[int, str] = field(default_factory=dict)   # Nth RCPT -> reply
     data_replies: dict[int, str] = field(default_factory=dict)       # Nth DATA -> reply after dot
+    data_command_replies: dict[int, str] = field(default_factory=dict)  # Nth DATA -> not 354
     drop_after_dot: set[int] = field(default_factory=set)            # Nth DATA: close, no reply
     data_delay: float = 0.0                     # seconds before answering each final dot
     data_delays: dict[int, float] = field(default_factory=dict)      # ... or only the Nth
     messages_per_session: int | None = None     # then the next MAIL gets `session_cut` and close
     session_cut: str = "421 4.7.0 Maximum message count per session"
+    pipelining: bool = True                     # EHLO offers PIPELINING (aiosmtpd alone does not)
+    data_despite_refusal: bool = False          # 354 to DATA after a refused RCPT (RFC 2920 3.1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Transaction:
     number: int          # which DATA, from 1
     reply: str | None    # the server's answer; None: it kept nothing and never answered
     acknowledged: bool   # the client was sent the reply (False: it cannot know the outcome)
+    pipelined: bool      # RCPT and DATA had arrived with MAIL, in the same group (RFC 2920)
 
 
 class FaultServer:
@@ -90,6 +94,7 @@ class FaultServer:
         self._lock = threading.Lock()
         self._rcpts = 0
         self._datas = 0
+        self._data_commands = 0
         server_context = None
         if certificates:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -159,6 +164,13 @@ class _Handler:
     def __init__(self, server: FaultServer) -> None:
         self.server = server
 
+    async def handle_EHLO(self, smtp: SMTP, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        if self.server.plan.pipelining:  # it reads commands one at a time, pipelined or not
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, smtp: SMTP, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
         plan = self.server.plan
@@ -168,6 +180,8 @@ class _Handler:
             return plan.session_cut
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        # What the client sent after MAIL and the server has not read yet (asyncio's buffer).
+        envelope.pipelined = b"\r\nDATA\r\n" in bytes(smtp._reader._buffer)
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, smtp: SMTP, session: Any, envelope: Any, address: str,
@@ -178,6 +192,9 @@ class _Handler:
         plan = self.server.plan
         reply = plan.nth_rcpt_replies.get(number) or plan.rcpt_replies.get(address)
         if reply:
+            if plan.data_despite_refusal:  # aiosmtpd answers DATA 503 without a recipient
+                envelope.rcpt_tos.append(address)
+                envelope.refused_rcpt = True
             return reply
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
@@ -191,13 +208,16 @@ class _Handler:
         def record(reply: str | None, acknowledged: bool) -> None:
             server.transactions.append(Transaction(
                 envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content),
-                smtp.number, number, reply, acknowledged))
+                smtp.number, number, reply, acknowledged,
+                getattr(envelope, "pipelined", False)))
 
         if number in plan.drop_after_dot:
             record(None, acknowledged=False)
             smtp.transport.close()
             await asyncio.Event().wait()  # cancelled when the connection is gone: never replies
         reply = plan.data_replies.get(number) or f"250 2.0.0 OK queued as F{number:05d}"
+        if getattr(envelope, "refused_rcpt", False):
+            reply = "554 5.5.1 Error: no valid recipients"
         delay = plan.data_delays.get(number, plan.data_delay)
         if delay:
             try:
@@ -212,6 +232,16 @@ class _Handler:
 
 
 class _FaultySMTP(SMTP):
+    async def smtp_DATA(self, arg: str) -> None:
+        server = self.event_handler.server
+        with server._lock:
+            server._data_commands += 1
+            reply = server.plan.data_command_replies.get(server._data_commands)
+        if reply is None:
+            await super().smtp_DATA(arg)
+        else:
+            await self.push(reply)
+
     async def smtp_STARTTLS(self, arg: str) -> None:
         try:
             await super().smtp_STARTTLS(arg)

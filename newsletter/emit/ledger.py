@@ -6,10 +6,12 @@ that finds pending rows with a file (it was interrupted) deletes their files fir
 forgets the rows after: those recipients are emitted again.
 
 SMTP, one row per subscriber and no file: 'pending' (with the Message-ID every attempt
-carries), 'sending' committed before the DATA command goes out, then 'sent' with the
+carries), 'sending' committed before the message's content goes out, then 'sent' with the
 server's reply (its queue id) or 'failed' with it; a 4xx puts it back to 'pending'. A row
 left 'sending' is uncertain: the server may hold the message (RFC 5321 4.5.3.2.6), so it is
-never resent by itself. Pending SMTP rows survive a resume: their Message-ID is kept.
+never resent by itself. 'sent' is written with the next commit (mark_sent_later): one fsync
+a message, and a kill leaves at most one known-sent row per connection looking uncertain.
+Pending SMTP rows survive a resume: their Message-ID is kept.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class Ledger:
         self.folder = folder
         self.path = folder / LEDGER_FILE
         self.recorded = False  # begin() was called: this run's files may be on disk
+        self._held: list[tuple[str, str, str]] = []  # 'sent' marks for the next commit
         try:
             private_folder(folder)
             # 0600 before SQLite writes a byte: it gives -wal and -shm the file's mode.
@@ -166,7 +169,12 @@ class Ledger:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.db.close()
+        try:
+            # What the server accepted is known: written even when the run ends in an error.
+            with contextlib.suppress(OutputError):
+                self.flush()
+        finally:
+            self.db.close()
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -256,8 +264,8 @@ class Ledger:
         self.begin(entries, run)
 
     def mark_sending(self, key: str) -> str:
-        """Committed before DATA is sent: from here a kill leaves the message uncertain.
-        Returns the time recorded."""
+        """Committed before the message's content is sent: from here a kill leaves it
+        uncertain. Returns the time recorded."""
         at = clock.now().isoformat(timespec="seconds")
         with self._transaction():
             self.db.execute("UPDATE emitted SET state='sending', at=?, sent_at=? "
@@ -276,6 +284,22 @@ class Ledger:
             else:
                 self.db.execute("UPDATE emitted SET state=?, at=?, reply=? WHERE address_key=?",
                                 (state, at, reply, key))
+
+    def mark_sent_later(self, key: str, reply: str) -> None:
+        """'sent' with the server's reply, written by the next commit, whichever it is (most
+        often the next message's 'sending'): an fsynced commit costs as much as sending a
+        message. Until then the row reads 'sending', so a kill leaves it uncertain (never
+        resent by itself), at most one per connection; `flush` writes what is held."""
+        at = clock.now().isoformat(timespec="seconds")
+        with self.lock:
+            self._held.append((at, reply, key))
+
+    def flush(self) -> None:
+        """Commit the held 'sent' marks (at the end of a run, or of a batch)."""
+        with self.lock:
+            if self._held:
+                with self._transaction():
+                    pass
 
     def sent_since(self, moment: str) -> tuple[int, str | None]:
         """(messages whose DATA began at or after `moment`, an ISO time, and the oldest of
@@ -314,9 +338,15 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """One write transaction, which also writes the held 'sent' marks."""
         try:
-            with self.lock, immediate(self.db):
-                yield
+            with self.lock:
+                with immediate(self.db):
+                    if self._held:
+                        self.db.executemany("UPDATE emitted SET state='sent', at=?, reply=? "
+                                            "WHERE address_key=?", self._held)
+                    yield
+                self._held = []  # committed
         except sqlite3.Error as error:
             raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
                               "free some disk space, then run the same command again") from None

@@ -1,10 +1,10 @@
 """The smtp mode: the issue as built, submitted to the smtp: server, to each subscriber once.
 
 Each subscriber's row in the ledger goes pending (with the Message-ID every attempt of it
-carries) -> sending (committed before DATA) -> sent | failed; see ledger.py. A resumed run
-sends the pending, skips the sent and the failed (--force retries those), and lists the
-sending ones as uncertain, resending them only with --resend-uncertain. Ctrl-C or SIGTERM
-stops before the next DATA and lets the messages in flight finish.
+carries) -> sending (committed before the message itself) -> sent | failed; see ledger.py.
+A resumed run sends the pending, skips the sent and the failed (--force retries those), and
+lists the sending ones as uncertain, resending them only with --resend-uncertain. Ctrl-C or
+SIGTERM stops before the next DATA and lets the messages in flight finish.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import OutputError
 from ..mail.mailto import unsubscribe_link
 from ..mail.message import MessageFactory, new_boundary, new_message_id
 from ..mail.smtp_settings import SmtpSettings, smtp_settings
@@ -177,6 +178,11 @@ class SmtpMode(BaseMode):
             self._worker(self.sessions[0], next_item)
             for thread in threads:
                 thread.join()
+        try:
+            self.ledger.flush()  # the last 'sent' of each connection
+        except OutputError:
+            if self.fatal is None:
+                raise
         left = sum(1 for _ in work)  # never started: they stay pending
         self.outcome.not_tried += left
         self._progress(left)
@@ -252,7 +258,10 @@ class SmtpMode(BaseMode):
                 result = session.send(self.config.sender.email, subscriber.email, data,
                                       on_sending)
             if result.state in ("sent", "failed"):
-                self.ledger.mark(key, result.state, result.reply)
+                if result.state == "sent":  # written with the next commit: one a message
+                    self.ledger.mark_sent_later(key, result.reply)
+                else:
+                    self.ledger.mark(key, result.state, result.reply)
                 with self.lock:
                     if result.state == "sent":
                         self.outcome.sent += 1

@@ -1,10 +1,11 @@
-"""One SMTP session (smtplib): connecting with TLS and AUTH, and one message's transaction,
-told apart by where it stopped.
+"""One SMTP session (smtplib to connect, TLS and AUTH): one message's transaction, told apart
+by where it stopped, its commands pipelined (RFC 2920) when the server offers it.
 
 The one place a message can be lost track of is between the final dot and the server's
-reply (RFC 5321 4.5.3.2.6, RFC 1047): the server may have queued it. So DATA is sent by hand:
-`on_sending` (the ledger's commit) runs before the DATA command, and a failure is
-'retry' only while the dot has not gone out in full, 'uncertain' after.
+reply (RFC 5321 4.5.3.2.6, RFC 1047): the server may have queued it. So the transaction is
+written by hand: `on_sending` (the ledger's commit) runs after the 354 to DATA, before the
+message's first byte, and a failure is 'retry' only while the dot has not gone out in full,
+'uncertain' after.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from ..mail.smtp_settings import SmtpSettings
 from .smtp_limits import Timing
 
 PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"
+
+
 def _dot_stuffed(data: bytes) -> bytes:
     """Every line that starts with a dot gets a second one (RFC 5321 4.5.2). bytes.replace, not
     a multi-line regex: the sample's CSS puts such lines in every message, and the regex over
@@ -56,6 +59,10 @@ def _reply(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"
 
 
+# What MAIL, RCPT and DATA are answered when they are accepted.
+_EXPECTED = ((250,), (250, 251), (354,))
+
+
 def _is_session_wide(code: int) -> bool:
     return code in (421, 454)
 
@@ -67,6 +74,7 @@ class Session:
         self.settings, self.password, self.timing = settings, password, timing
         self.smtp: smtplib.SMTP | None = None
         self.messages = 0  # transactions in this session
+        self.pipelining = False  # the server's EHLO offered PIPELINING (RFC 2920)
 
     @property
     def where(self) -> str:
@@ -97,6 +105,7 @@ class Session:
                 smtp.ehlo()
             if s.username:
                 self._login(smtp)
+            self.pipelining = smtp.has_extn("pipelining")
         except smtplib.SMTPConnectError as error:
             self.close()
             if 400 <= error.smtp_code < 500:
@@ -168,39 +177,42 @@ class Session:
     def send(self, sender: str, recipient: str, data: bytes,
              on_sending: Callable[[], None]) -> Outcome:
         """One message to one recipient; the session must be open. `on_sending` must make
-        the message 'sending' durably: it runs just before the DATA command."""
+        the message 'sending' durably: it runs once the server answered 354 to DATA, before
+        a byte of the message goes out. With PIPELINING, MAIL, RCPT and DATA go out in one
+        write (RFC 2920) and all three replies are read, in order, whatever each said."""
         smtp = self.smtp
-        assert smtp is not None
+        assert smtp is not None and smtp.sock is not None
         self.messages += 1
+        # The addresses were validated (plain ASCII, no brackets): smtplib's mail() and
+        # rcpt() parsed both again for every message (a tenth of a run's time).
+        commands = (b"MAIL FROM:<%s>\r\n" % sender.encode("ascii"),
+                    b"RCPT TO:<%s>\r\n" % recipient.encode("ascii"), b"DATA\r\n")
+        replies: list[tuple[int, bytes]] = []
+        lost = None
         try:
-            code, message = smtp.mail(sender)
-            if code != 250:
-                self._after_refusal(code)
-                if code >= 500:
-                    raise DeliveryError(f"{self.where} refused the sender {sender}: "
-                                        f"{_reply(code, message)}",
-                                        "check smtp.username and sender.email: the account "
-                                        "must be allowed to send as the sender")
-                return Outcome("retry", _reply(code, message), False, _is_session_wide(code))
-            code, message = smtp.rcpt(recipient)
-            if code not in (250, 251):
-                self._after_refusal(code)
-                state = "failed" if code >= 500 else "retry"
-                return Outcome(state, _reply(code, message), False, _is_session_wide(code))
+            if self.pipelining:
+                smtp.sock.sendall(b"".join(commands))
+            for command, expected in zip(commands, _EXPECTED, strict=True):
+                if not self.pipelining:
+                    smtp.sock.sendall(command)
+                replies.append(smtp.getreply())
+                if replies[-1][0] == 421 or (replies[-1][0] not in expected
+                                             and not self.pipelining):
+                    break  # 421: the server closes; lock-step: no command after a refusal
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self.close()
-            return Outcome("retry", f"connection lost: {error}", False, True)
+            lost = f"connection lost: {error}"
+        refused = next(((n, code, message) for n, (code, message) in enumerate(replies)
+                        if code not in _EXPECTED[n]), None)
+        if refused is not None:
+            data_accepted = lost is None and len(replies) == 3 and replies[2][0] == 354
+            return self._refused(sender, *refused, data_accepted=data_accepted)
+        if lost is not None:
+            return Outcome("retry", lost, False, True)
         on_sending()
         try:
-            smtp.putcmd("data")
-            code, message = smtp.getreply()
-            if code != 354:
-                self._after_refusal(code)
-                state = "failed" if code >= 500 else "retry"
-                return Outcome(state, _reply(code, message), True, _is_session_wide(code))
-            data = _dot_stuffed(data)
-            smtp.send(data + b".\r\n")  # sendall: on an error the dot has not all gone out
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            smtp.sock.sendall(_dot_stuffed(data) + b".\r\n")  # on an error not all went out
+        except OSError as error:
             self.close()
             return Outcome("retry", f"connection lost before the end of the message: {error}",
                            True, True)
@@ -216,6 +228,26 @@ class Session:
         self._after_refusal(code)
         state = "failed" if code >= 500 else "retry"
         return Outcome(state, _reply(code, message), True, _is_session_wide(code))
+
+    def _refused(self, sender: str, which: int, code: int, message: bytes, *,
+                 data_accepted: bool) -> Outcome:
+        """MAIL (0), RCPT (1) or DATA (2) was refused. A DATA the server took all the same
+        (354 after a refused RCPT: RFC 2920 3.1 says a client must not assume otherwise)
+        gets an empty message, a lone dot, which it refuses for want of a recipient."""
+        if data_accepted and self.smtp is not None and self.smtp.sock is not None:
+            try:
+                self.smtp.sock.sendall(b".\r\n")
+                self.smtp.getreply()
+            except (smtplib.SMTPServerDisconnected, OSError):
+                self.close()
+        self._after_refusal(code)
+        if which == 0 and code >= 500:
+            raise DeliveryError(f"{self.where} refused the sender {sender}: "
+                                f"{_reply(code, message)}",
+                                "check smtp.username and sender.email: the account must be "
+                                "allowed to send as the sender")
+        state = "failed" if code >= 500 else "retry"
+        return Outcome(state, _reply(code, message), False, _is_session_wide(code))
 
     def _after_refusal(self, code: int) -> None:
         """A 421 ends the session; otherwise RSET, so the next transaction starts clean."""
