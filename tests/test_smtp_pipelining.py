@@ -124,6 +124,9 @@ def test_sent_is_held_for_the_next_commit_and_written_at_the_end(tmp_path):
         assert state_read_elsewhere("a@x") == "sending"  # a kill now: uncertain, not resent
         book.mark_sending("b@x")  # one commit: a sent, b sending
         assert (state_read_elsewhere("a@x"), state_read_elsewhere("b@x")) == ("sent", "sending")
+        rows = book.rows_of(["a@x", "b@x"])
+        assert (rows["a@x"].reply, rows["b@x"].reply) == ("250 2.0.0 queued as A", None)
+        assert rows["a@x"].sent_at is not None and rows["b@x"].sent_at is not None
         book.mark_sent_later("b@x", "250 2.0.0 queued as B")
         book.mark("c@x", "failed", "550 5.1.1 No such user")  # any commit takes it along
         assert state_read_elsewhere("b@x") == "sent"

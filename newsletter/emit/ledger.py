@@ -68,6 +68,18 @@ _MIGRATE_1_TO_2 = (
 )
 
 
+# The previous message's 'sent' (its time, reply and key: a held mark) and this one's
+# 'sending', in one statement.
+_SENT_AND_SENDING = """
+UPDATE emitted SET
+    state = CASE WHEN address_key = ?1 THEN 'sending' ELSE 'sent' END,
+    at = CASE WHEN address_key = ?1 THEN ?2 ELSE ?3 END,
+    sent_at = CASE WHEN address_key = ?1 THEN ?2 ELSE sent_at END,
+    reply = CASE WHEN address_key = ?1 THEN reply ELSE ?4 END
+WHERE address_key IN (?1, ?5)
+"""
+
+
 def _companions(path: Path) -> list[Path]:
     return [path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
@@ -267,9 +279,19 @@ class Ledger:
         """Committed before the message's content is sent: from here a kill leaves it
         uncertain. Returns the time recorded."""
         at = clock.now().isoformat(timespec="seconds")
-        with self._transaction():
-            self.db.execute("UPDATE emitted SET state='sending', at=?, sent_at=? "
-                            "WHERE address_key=?", (at, at, key))
+        with self.lock:
+            if len(self._held) != 1:
+                with self._transaction():
+                    self.db.execute("UPDATE emitted SET state='sending', at=?, sent_at=? "
+                                    "WHERE address_key=?", (at, at, key))
+                return at
+            held = self._held.pop()  # the usual case: one statement for both rows
+            try:
+                with self._transaction():
+                    self.db.execute(_SENT_AND_SENDING, (key, at, *held))
+            except BaseException:
+                self._held.append(held)
+                raise
         return at
 
     def mark(self, key: str, state: str, reply: str) -> None:
