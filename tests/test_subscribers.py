@@ -268,10 +268,10 @@ def test_emit_without_a_list_sends_to_the_subscribed_only(project):
 def test_list_formats(project):
     import_mbox(project, [mail.iphone_plain(), mail.outlook_html_only()])
     table = project.run("subscribers", "list").stdout.splitlines()
-    assert table[0].split() == ["email", "name", "status", "since"]
+    assert table[0].split() == ["email", "name", "status", "discreet", "since"]
     assert table[-1] == "1 subscribed, 1 unsubscribed"
     csv_lines = project.run("subscribers", "list", "--format", "csv").stdout.splitlines()
-    assert csv_lines[0] == ("email,name,status,since,consent_message_id,consent_date,"
+    assert csv_lines[0] == ("email,name,status,discreet,since,consent_message_id,consent_date,"
                             "consent_subject,flags")
     assert len(csv_lines) == 3
 

@@ -11,15 +11,19 @@ from pathlib import Path
 
 from ..errors import NewsletterError
 from ..output import write_all_atomic
-from .store import Record, SubscriberStore
+from .preference import Change
+from .store import SUBSCRIBED, Record, SubscriberStore
 
-COLUMNS = ("email", "name", "status", "since", "consent_message_id", "consent_date",
+# `discreet` is yes or no, as the subscriber CSV reads it: an export can be given to
+# `emit --subscribers`.
+COLUMNS = ("email", "name", "status", "discreet", "since", "consent_message_id", "consent_date",
            "consent_subject", "flags")
 
 
 def _row(record: Record) -> dict[str, str]:
     return {"email": record.address, "name": record.name, "status": record.status,
-            "since": record.decided_at or "", "consent_message_id": record.consent_message_id or "",
+            "discreet": "yes" if record.discreet else "no", "since": record.decided_at or "",
+            "consent_message_id": record.consent_message_id or "",
             "consent_date": record.consent_date or "",
             "consent_subject": record.consent_subject or "", "flags": record.flags}
 
@@ -39,9 +43,9 @@ def format_records(records: list[Record], output_format: str,
         return buffer.getvalue()
     if not rows:
         return "The store is empty.\n"
-    cells = [tuple(map(shown, (r["email"], r["name"], r["status"], r["since"][:10])))
-             for r in rows]
-    headers = ("email", "name", "status", "since")
+    cells = [tuple(map(shown, (r["email"], r["name"], r["status"], r["discreet"],
+                               r["since"][:10]))) for r in rows]
+    headers = ("email", "name", "status", "discreet", "since")
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
@@ -49,7 +53,10 @@ def format_records(records: list[Record], output_format: str,
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    lines.append(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    discreet = sum(1 for r in records if r.discreet and r.status == SUBSCRIBED)
+    lines.append(", ".join(f"{n} {status}" + (f" ({discreet} discreet)" if discreet and
+                                              status == SUBSCRIBED else "")
+                           for status, n in sorted(counts.items())))
     return "\n".join(lines) + "\n"
 
 
@@ -65,12 +72,30 @@ def describe(store: SubscriberStore, email: str) -> str:
                      f"Message-ID {record.consent_message_id or '(none)'}")
     else:
         lines.append("consent: no subscribe request on record")
+    changes = store.preference_changes(email)
+    lines.append(_preference(record.discreet, changes[-1] if changes else None))
     if record.flags:
         lines.append(f"flags: {record.flags}")
     lines.append("requests read:")
-    for kind, date, message_id, subject in store.history(email):
-        lines.append(f"  {date or 'no date':25}  {kind:11}  {subject!r}  {message_id or ''}")
+    history = store.history(email)
+    width = max([11, *(len(kind) for kind, *_ in history)])
+    changed = {c.arrival: c.discreet for c in changes}
+    for kind, date, message_id, subject, arrival in history:
+        line = f"  {date or 'no date':25}  {kind:{width}}  {subject!r}  {message_id or ''}"
+        if arrival in changed:
+            line = f"{line.rstrip()}  -> {'discreet' if changed[arrival] else 'usual version'}"
+        lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _preference(discreet: bool, last: Change | None) -> str:
+    """The discreet line of `show`: yes or no, and since which request, if one changed it."""
+    said = ("discreet: yes (a neutral sender name and subject)" if discreet
+            else "discreet: no (the usual sender name and subject)")
+    if last is None:
+        return said
+    return (f"{said} since {last.date or 'an undated request'} ({last.kind}, "
+            f"Message-ID {last.message_id or '(none)'})")
 
 
 def export_records(store: SubscriberStore, path: Path) -> int:

@@ -18,6 +18,7 @@ STORE_ENV = "NEWSLETTER_STORE"
 DEFAULT_FOLDER = ".subscribers"
 DB_FILE = "subscribers.sqlite3"
 SUBSCRIBED, UNSUBSCRIBED, BOUNCING = "subscribed", "unsubscribed", "bouncing"
+SWITCH = "switch"  # a request kind that changes the discreet preference, not the status
 
 # Each migration takes the store from version N to N+1; never edit one that has shipped.
 MIGRATIONS = [
@@ -83,6 +84,13 @@ MIGRATIONS = [
         message_hash TEXT PRIMARY KEY,
         forgotten_at TEXT NOT NULL
     );
+    """,
+    # 3: discreet mode (mail/discreet.py): whether a subscriber gets neutral headers, and on
+    # each subscribe whether it asked for that. A switch is a request of kind 'switch'. The
+    # preference is worked out from the requests by Date (store.preference), like the status.
+    """
+    ALTER TABLE subscribers ADD COLUMN discreet INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE requests ADD COLUMN discreet INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 

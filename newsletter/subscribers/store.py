@@ -24,12 +24,16 @@ from ..sqlite_tx import DatabaseBusy, immediate, use_wal
 from .addresses import address_key
 from .gitguard import check_file_not_in_git as check_file_not_in_git  # emit/run.py imports it
 from .gitguard import check_not_in_git
+from .preference import COLUMNS as PREFERENCE_COLUMNS
+from .preference import ORDER as PREFERENCE_ORDER
+from .preference import Change, replay
 from .schema import (
     BOUNCING,
     DB_FILE,
     DEFAULT_FOLDER,
     STORE_ENV,
     SUBSCRIBED,
+    SWITCH,
     UNSUBSCRIBED,
     StoreError,
     migrate,
@@ -47,6 +51,7 @@ class Record:
     consent_date: str | None
     consent_subject: str | None
     flags: str
+    discreet: bool = False  # neutral From name and subject (mail/discreet.py)
 
 
 def store_folder(project_root: Path) -> Path:
@@ -111,25 +116,38 @@ class SubscriberStore:
 
     def active(self) -> Iterator[Subscriber]:
         """Everyone to send to: subscribed, not bouncing, in the order they joined."""
-        rows = self.db.execute("SELECT address, name FROM subscribers WHERE status = ? "
+        rows = self.db.execute("SELECT address, name, discreet FROM subscribers WHERE status = ? "
                                "ORDER BY consent_date, address_key", (SUBSCRIBED,))
-        for address, name in rows:
-            yield Subscriber(address, name)
+        for address, name, discreet in rows:
+            yield Subscriber(address, name, bool(discreet))
 
     def records(self) -> list[Record]:
         rows = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM subscribers ORDER BY address_key")
-        return [Record(*row) for row in rows]
+        return [_record(row) for row in rows]
 
     def record(self, address: str) -> Record | None:
         row = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM subscribers WHERE address_key = ?",
                               (address_key(address),)).fetchone()
-        return Record(*row) if row else None
+        return _record(row) if row else None
 
-    def history(self, address: str) -> list[tuple[str, str | None, str | None, str]]:
-        """(kind, date, message id, subject) of every request of this address, oldest first."""
-        return list(self.db.execute("SELECT kind, date, message_id, subject FROM requests "
-                                    "WHERE address_key = ? ORDER BY arrival",
-                                    (address_key(address),)))
+    def history(self, address: str) -> list[tuple[str, str | None, str | None, str, int]]:
+        """(kind, date, message id, subject, arrival) of every request of this address, oldest
+        first; a subscribe that asked for the discreet version is 'subscribe-discreetly'."""
+        return [(f"{kind}-discreetly" if discreet else kind, date, message_id, subject, arrival)
+                for kind, date, message_id, subject, arrival, discreet in self.db.execute(
+                    "SELECT kind, date, message_id, subject, arrival, discreet FROM requests "
+                    "WHERE address_key = ? ORDER BY arrival", (address_key(address),))]
+
+    def preference_changes(self, address: str) -> list[Change]:
+        """The requests that changed the discreet preference, by Date (preference.py)."""
+        return self._changes(address_key(address))
+
+    def _changes(self, key: str) -> list[Change]:
+        return replay(self.db.execute(f"SELECT {PREFERENCE_COLUMNS} FROM requests WHERE "
+                                      f"address_key = ? {PREFERENCE_ORDER}", (key,)))
+
+    def is_forgotten(self, address: str) -> bool:
+        return self._suppressed_at(address_key(address)) is not None
 
     def count(self, status: str | None = None) -> int:
         if status is None:
@@ -172,12 +190,15 @@ class SubscriberStore:
 
     def apply(self, *, kind: str, address: str, name: str, date: dt.datetime | None,
               message_id: str | None, subject: str, flags: tuple[str, ...] = (),
-              message_key: str | None = None) -> str:
+              message_key: str | None = None, discreet: bool = False) -> str:
         """Record one request and update the subscriber if it is their latest.
 
+        `kind` is 'subscribe' (with `discreet`: asking for the discreet version),
+        'unsubscribe', 'bounce' or 'switch' (of someone in the store; it never adds anyone).
         Returns what changed: 'new', 'resubscribed', 'unsubscribed', 'bouncing',
-        'unchanged' (an older or repeated request), or 'suppressed' (a forgotten
-        address whose request was read before the forgetting, or is not newer than it).
+        'switched' (only the discreet preference), 'unchanged' (an older or repeated
+        request), or 'suppressed' (a forgotten address whose request was read before the
+        forgetting, or is not newer than it).
         """
         key = address_key(address)
         when = date.astimezone(dt.UTC).isoformat() if date else None
@@ -187,25 +208,36 @@ class SubscriberStore:
                     or (message_key is not None and self.read_before_forget(message_key))):
                 return "suppressed"
             self.db.execute("DELETE FROM suppressed WHERE address_hash = ?", (self._hash(key),))
-        self.db.execute("INSERT INTO requests (address_key, kind, message_id, date, subject, "
-                        "message_key) VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, kind, message_id, when, subject, message_key))
-        arrival = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
-        status = {"subscribe": SUBSCRIBED, "unsubscribe": UNSUBSCRIBED, "bounce": BOUNCING}[kind]
         row = self.db.execute("SELECT status, decided_at, decided_order, name, consent_message_id "
                               "FROM subscribers WHERE address_key = ?", (key,)).fetchone()
-        flag_text = "; ".join(flags)
+        if kind == SWITCH and row is None:
+            return "unchanged"  # nobody to switch: the intake holds it for the editor
+        self.db.execute("INSERT INTO requests (address_key, kind, message_id, date, subject, "
+                        "message_key, discreet) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (key, kind, message_id, when, subject, message_key,
+                         int(discreet and kind == "subscribe")))
+        arrival = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        outcome = "unchanged" if kind == SWITCH else self._decide(
+            row, kind=kind, key=key, address=address, name=name, when=when, arrival=arrival,
+            consent=(message_id, when, subject) if kind == "subscribe" else None,
+            flag_text="; ".join(flags))
+        if self._settle_preference(key) and outcome == "unchanged":
+            return "switched"
+        return outcome
+
+    def _decide(self, row: tuple | None, *, kind: str, key: str, address: str, name: str,
+                when: str | None, arrival: int, consent: tuple | None, flag_text: str) -> str:
+        """The status after a subscribe, unsubscribe or bounce just recorded."""
+        status = {"subscribe": SUBSCRIBED, "unsubscribe": UNSUBSCRIBED, "bounce": BOUNCING}[kind]
         if row is None:
             # An unsubscribe or bounce for someone not on the list is remembered too, so an
             # older subscribe request read later does not win over it.
-            consent = (message_id, when, subject) if kind == "subscribe" else None
             self._insert(key, address, name, status, when, arrival, consent, flag_text)
             return "new" if kind == "subscribe" else "unchanged"
         old_status, decided_at, decided_order, old_name, old_consent = row
         # Latest by Date wins, ties by arrival; a request without a Date counts as oldest.
         if (when or "", arrival) <= (decided_at or "", decided_order):
             return "unchanged"
-        consent = (message_id, when, subject) if kind == "subscribe" else None
         self.db.execute(
             "UPDATE subscribers SET address = ?, name = ?, status = ?, decided_at = ?, "
             "decided_order = ?, flags = ?"
@@ -217,6 +249,14 @@ class SubscriberStore:
         if status == SUBSCRIBED:
             return "resubscribed" if old_consent else "new"
         return status
+
+    def _settle_preference(self, key: str) -> bool:
+        """Work the discreet preference out again from every request (preference.py); whether
+        it changed."""
+        changes = self._changes(key)
+        discreet = int(changes[-1].discreet) if changes else 0
+        return self.db.execute("UPDATE subscribers SET discreet = ? WHERE address_key = ? AND "
+                               "discreet != ?", (discreet, key, discreet)).rowcount > 0
 
     def forget(self, address: str) -> bool:
         """Erase every record of `address`; keep a salted hash so old mail cannot re-add it."""
@@ -285,7 +325,11 @@ class SubscriberStore:
 
 
 _RECORD_COLUMNS = ("address, name, status, decided_at, consent_message_id, consent_date, "
-                   "consent_subject, flags")
+                   "consent_subject, flags, discreet")
+
+
+def _record(row: tuple) -> Record:
+    return Record(*row[:-1], discreet=bool(row[-1]))
 
 
 def open_store(project_root: Path) -> SubscriberStore:
