@@ -17,6 +17,26 @@ SUBSCRIBE = "Subscribe to the Mindshape newsletter"
 UNSUBSCRIBE = "Unsubscribe from the Mindshape newsletter"
 SUBSCRIBE_BODY = "Please add me to the Mindshape newsletter."
 UNSUBSCRIBE_BODY = "Please remove me from the Mindshape newsletter."
+# Discreet mode (newsletter.yaml's discreet: section; the bodies are mail/discreet.py's defaults).
+DISCREET_SUBSCRIBE = "Subscribe, discreet version"
+DISCREET_SUBSCRIBE_BODY = "Please add me, and send me the discreet version."
+SWITCH = "Switch my email version"
+SWITCH_BODY = "Please switch my emails between the discreet and the usual version."
+
+
+def discreet_subscribe(address: str = "ann@example.com", name: str = "Ann Lee", *,
+                       day: int = 2, message_id: str | None = None) -> bytes:
+    """The mail the site's "Subscribe discreetly" link opens, sent from an iPhone."""
+    return iphone_plain(address, name, day=day, subject=DISCREET_SUBSCRIBE,
+                        body=DISCREET_SUBSCRIBE_BODY,
+                        message_id=message_id or f"<{address.split('@')[0]}-d{day}@icloud.example>")
+
+
+def switch(address: str = "ann@example.com", name: str = "Ann Lee", *, day: int = 5,
+           message_id: str | None = None) -> bytes:
+    """The mail the switch link opens (on the site, and in every discreet email's footer)."""
+    return iphone_plain(address, name, day=day, subject=SWITCH, body=SWITCH_BODY,
+                        message_id=message_id or f"<{address.split('@')[0]}-s{day}@icloud.example>")
 
 
 def when(day: int, hour: int = 9) -> str:

@@ -53,7 +53,8 @@ def review_addon():
 
 def test_the_built_in_rules_run_in_the_documented_order():
     assert [rule.__name__ for rule in RULES] == [
-        "delivery_report", "auto_reply", "forwarded", "asks", "leave_words", "from_sender",
+        "delivery_report", "auto_reply", "forwarded", "discreet_asks", "asks", "leave_words",
+        "from_sender",
         "own_address", "authenticated",
         "date_flags", "plausible_date", "reply_to_differs", "unsubscribe_names", "one_address",
         "held_for_the_editor"]

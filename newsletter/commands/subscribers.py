@@ -55,8 +55,12 @@ def subscribers_import(project_dir: Path, source: str) -> None:
     not_understood = counts["held_not_understood"] + len(summary.not_understood)
     echo(f"{counts['new']} new, {counts['unsubscribed']} unsubscribed, {counts['bouncing']} "
          f"bouncing, {not_understood} not understood.")
-    extra = [(counts["resubscribed"], "subscribed again"), (counts["auto_replies"], "auto-replies "
-             "ignored"), (counts["unchanged"], "requests that changed nothing (older or repeated)"),
+    extra = [(counts["resubscribed"], "subscribed again"),
+             (counts["discreet"], "of the new or returning subscribers asked for the discreet "
+              "version (a neutral sender name and subject)"),
+             (counts["switched"], "switched between the discreet and the usual version"),
+             (counts["auto_replies"], "auto-replies ignored"),
+             (counts["unchanged"], "requests that changed nothing (older or repeated)"),
              (counts["suppressed"], "requests from forgotten addresses ignored"),
              (counts["held_requests"], "requests held for you to decide")]
     for count, what in extra:
@@ -159,8 +163,10 @@ def subscribers_pending(project_dir: Path) -> None:
 
 @subscribers.command("accept", cls=NewsletterCommand)
 @click.argument("held_id", metavar="ID", type=int)
-@click.option("--as", "kind", type=click.Choice(["subscribe", "unsubscribe"]), required=True,
-              help="What the message asks, as you read it; its sender is the subscriber.")
+@click.option("--as", "kind", required=True,
+              type=click.Choice(["subscribe", "subscribe-discreetly", "unsubscribe", "switch"]),
+              help="What the message asks, as you read it; its sender is the subscriber. A "
+                   "subscribe keeps the discreet version the message asked for.")
 @click.option("--for", "address", metavar="EMAIL",
               help="Apply it to this address the message names, not to its sender.")
 @click.pass_obj
@@ -169,11 +175,16 @@ def subscribers_accept(project_dir: Path, held_id: int, kind: str, address: str 
     with open_existing_store(project_dir) as store:
         _, outcome, target = queue.accept(store, held_id, kind,
                                           _address(address) if address else None)
+        record = store.record(target)
     said = {"new": "subscribed", "resubscribed": "subscribed again",
             "unsubscribed": "unsubscribed", "bouncing": "bouncing",
             "suppressed": "not applied: the address was forgotten and this message is not "
                           "newer than that",
+            "switched": "switched between the discreet and the usual version",
             "unchanged": "changed nothing (a newer request of theirs decides)"}[outcome]
+    if record is not None and (outcome == "switched" or (record.discreet and outcome in (
+            "new", "resubscribed"))):
+        said += ": now the discreet version" if record.discreet else ": now the usual version"
     echo(f"Accepted #{held_id} as {kind} for {target}: {said}.")
 
 

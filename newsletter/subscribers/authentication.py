@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import authres
 
-from .intake import RULES, SUBSCRIBE, UNSUBSCRIBE, Request, SignupMail
+from .intake import ASKING, RULES, Request, SignupMail
 from .queue import hold
 
 _BETWEEN = ("received-spf", "arc-seal", "arc-message-signature", "arc-authentication-results")
@@ -90,7 +90,7 @@ def why_held(results: dict[str, tuple[str, str]], ids: tuple[str, ...]) -> str |
 @RULES.add(priority=44)
 def authenticated(mail: SignupMail, request: Request | None) -> Request | None:
     ids = mail.config.signup.authserv_ids
-    if not ids or request is None or request.kind not in (SUBSCRIBE, UNSUBSCRIBE):
+    if not ids or request is None or request.kind not in ASKING:
         return request
     why = why_held(trusted_results(mail, ids), ids)
     return hold(request, why) if why else request

@@ -19,7 +19,7 @@ from dataclasses import replace
 import yaml
 
 from ..source.config import Config
-from .intake import RULES, SUBSCRIBE, UNSUBSCRIBE, Request, SignupMail
+from .intake import ASKING, RULES, Request, SignupMail
 from .queue import hold  # every reason here starts with queue.UNTRUSTED_DATE
 
 FUTURE_SLACK = dt.timedelta(days=1)
@@ -71,7 +71,7 @@ def implausible(mail: SignupMail) -> str | None:
 
 @RULES.add(priority=38)
 def plausible_date(mail: SignupMail, request: Request | None) -> Request | None:
-    if request is None or request.kind not in (SUBSCRIBE, UNSUBSCRIBE):
+    if request is None or request.kind not in ASKING:
         return request
     why = implausible(mail)
     if why is None:

@@ -14,6 +14,7 @@ from .intake import (
     NOT_UNDERSTOOD,
     OWN,
     SUBSCRIBE,
+    SWITCH,
     UNSUBSCRIBE,
     ImportSummary,
     Request,
@@ -68,9 +69,36 @@ def subscribe_or_unsubscribe(store: SubscriberStore, summary: ImportSummary, raw
     for address, name, flags in targets:
         outcome = store.apply(kind=request.kind, address=address, name=name, date=request.date,
                               message_id=request.message_id, subject=request.subject,
-                              flags=flags, message_key=request.message_key)
+                              flags=flags, message_key=request.message_key,
+                              discreet=request.discreet)
         summary.counts[outcome] += 1
+        if request.discreet and outcome in ("new", "resubscribed"):
+            summary.counts["discreet"] += 1
         summary.flagged += [(address, flag) for flag in flags]
+
+
+@HANDLERS.add(SWITCH)
+def switch(store: SubscriberStore, summary: ImportSummary, raw: RawMessage,
+           request: Request) -> None:
+    """Flip the discreet preference of a subscriber. A switch from anyone not subscribed
+    switches nothing and subscribes no one: it waits for the editor (who may accept it once
+    they are subscribed), as does every message neither applied nor ignored."""
+    if store.is_forgotten(request.address):
+        summary.counts["suppressed"] += 1
+        return
+    record = store.record(request.address)
+    if record is None or record.status != SUBSCRIBED:
+        said = "is not in the store" if record is None else f"is {record.status}"
+        queue_for_review(store, summary, raw, hold(
+            request, f"a switch between the discreet and the usual version from "
+                     f"{request.address}, who {said}: nothing was switched"))
+        return
+    outcome = store.apply(kind=SWITCH, address=request.address, name=request.name,
+                          date=request.date, message_id=request.message_id,
+                          subject=request.subject, flags=request.flags,
+                          message_key=request.message_key)
+    summary.counts[outcome] += 1
+    summary.flagged += [(request.address, flag) for flag in request.flags]
 
 
 @HANDLERS.add(BOUNCE)

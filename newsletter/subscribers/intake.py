@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 SUBSCRIBE, UNSUBSCRIBE, BOUNCE, AUTO_REPLY, NOT_UNDERSTOOD, MALFORMED, OWN, REVIEW = (
     "subscribe", "unsubscribe", "bounce", "auto-reply", "not-understood", "malformed", "own",
     "review")
+# Discreet mode (discreet_requests.py): a switch between the discreet and the usual version;
+# a subscribe asking for the discreet version is a SUBSCRIBE with `discreet`, held as
+# wanting DISCREET_SUBSCRIBE.
+SWITCH, DISCREET_SUBSCRIBE = "switch", "subscribe-discreetly"
+# What a subscriber asks for themselves: each is checked for its sender, authentication, Date.
+ASKING = (SUBSCRIBE, UNSUBSCRIBE, SWITCH)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Request:
     named: tuple[str, ...] = ()        # addresses the writer's own text names (unsubscribe)
     wanted: str = ""                   # held for review: what it would have been, if anything
     excerpt: str = ""                  # held for review: the first lines of the writer's text
+    discreet: bool = False             # a subscribe asking for the discreet version
 
     @property
     def key(self) -> str | None:

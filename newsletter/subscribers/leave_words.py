@@ -19,7 +19,7 @@ import re
 from dataclasses import replace
 
 from ..source.config import Config
-from .intake import NOT_UNDERSTOOD, RULES, SUBSCRIBE, UNSUBSCRIBE, Request, SignupMail
+from .intake import NOT_UNDERSTOOD, RULES, SUBSCRIBE, SWITCH, UNSUBSCRIBE, Request, SignupMail
 from .mailparts import fold
 from .queue import hold
 
@@ -89,12 +89,14 @@ def asks_to_leave(text: str) -> tuple[str | None, bool]:
 
 @RULES.add(priority=55)
 def leave_words(mail: SignupMail, request: Request | None) -> Request | None:
-    if request is not None and request.kind == SUBSCRIBE:
+    if request is not None and request.kind in (SUBSCRIBE, SWITCH):
         # A subscribe subject over words that ask to leave (in any language known here):
         # the subscribe link clicked by someone who wants out. Never applied; it waits.
+        # A switch likewise: mail of the other version is not what they asked for.
         words, negated = asks_to_leave(writers_words(mail))
         if words is not None and not negated:
-            return hold(request, f"the subject says subscribe but the text says {words!r}")
+            said = "subscribe" if request.kind == SUBSCRIBE else "switch"
+            return hold(request, f"the subject says {said} but the text says {words!r}")
         return request
     if request is None or request.kind != NOT_UNDERSTOOD:
         return request

@@ -2,7 +2,7 @@
 
 A not-understood message, a request held for its authentication, its date or the
 addresses it names: each is kept (with where it was read, its proof and the first lines
-of the writer's text) until `subscribers accept ID --as subscribe|unsubscribe` applies it
+of the writer's text) until `subscribers accept ID --as subscribe|unsubscribe|...` applies it
 (the message is the consent proof) or `subscribers dismiss ID` drops it. The message is
 also marked read, and the queue is keyed by the message, so importing again never adds
 it twice; a kill mid-import loses nothing, the queue being written in the import's
@@ -19,11 +19,14 @@ from .. import clock
 from ..errors import NewsletterError
 from .addresses import address_key
 from .intake import (
+    ASKING,
+    DISCREET_SUBSCRIBE,
     HANDLERS,
     NOT_UNDERSTOOD,
     REVIEW,
     RULES,
     SUBSCRIBE,
+    SWITCH,
     UNSUBSCRIBE,
     ImportSummary,
     Request,
@@ -31,7 +34,7 @@ from .intake import (
 )
 from .mailparts import sender
 from .mailsource import RawMessage
-from .store import SubscriberStore
+from .store import SUBSCRIBED, SubscriberStore
 
 EXCERPT_LINES = 3
 EXCERPT_WIDTH = 100
@@ -40,7 +43,9 @@ UNTRUSTED_DATE = "Date "  # a reason that starts so (dates.py): accept dates it 
 
 def hold(request: Request, reason: str) -> Request:
     """`request` held for the editor, with why; what it asked is kept for `accept`."""
-    wanted = request.kind if request.kind in (SUBSCRIBE, UNSUBSCRIBE) else request.wanted
+    wanted = request.kind if request.kind in ASKING else request.wanted
+    if wanted == SUBSCRIBE and request.discreet:
+        wanted = DISCREET_SUBSCRIBE
     return replace(request, kind=REVIEW, reason=reason, wanted=wanted)
 
 
@@ -141,15 +146,22 @@ def accept(store: SubscriberStore, held_id: int, kind: str,
         if target is None:
             raise NewsletterError(f"#{held_id} has no usable From address: there is no one to "
                                   f"{kind}", f"dismiss it: send.py subscribers dismiss {held_id}")
+        # A message that asked for the discreet version keeps it when accepted as a subscribe.
+        discreet = kind == DISCREET_SUBSCRIBE or (kind == SUBSCRIBE
+                                                  and held.wanted == DISCREET_SUBSCRIBE)
+        if kind == SWITCH and getattr(store.record(target), "status", None) != SUBSCRIBED:
+            raise NewsletterError(f"{target} is not subscribed: there is nothing to switch",
+                                  f"accept their subscribe first, or dismiss it: send.py "
+                                  f"subscribers dismiss {held_id}")
         now = clock.now()
         date = dt.datetime.fromisoformat(held.date) if held.date else None
         if not held.date_trusted or date is None or date > now:
             date = now  # its Date says nothing true: the editor's decision dates it
         name = held.name if target == held.address else ""
-        outcome = store.apply(kind=kind, address=target, name=name, date=date,
-                              message_id=held.message_id, subject=held.subject,
+        outcome = store.apply(kind=SUBSCRIBE if discreet else kind, address=target, name=name,
+                              date=date, message_id=held.message_id, subject=held.subject,
                               flags=(f"accepted by the editor as {kind}: {held.reason}",),
-                              message_key=held.message_key)
+                              message_key=held.message_key, discreet=discreet)
         store.db.execute("DELETE FROM queue WHERE id = ?", (held_id,))
     return held, outcome, target
 

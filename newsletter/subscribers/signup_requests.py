@@ -22,6 +22,7 @@ from ..source.config import Config
 from .addresses import address_key
 from .bounces import failed_recipients, is_delivery_report
 from .intake import (
+    ASKING,
     AUTO_REPLY,
     BOUNCE,
     MALFORMED,
@@ -47,7 +48,7 @@ from .mailparts import (
 )
 
 # Words that ask to leave: a subscribe subject over them is not taken as a subscribe.
-_LEAVING = ("unsubscribe", "remove me", "stop sending")
+LEAVING = ("unsubscribe", "remove me", "stop sending")
 
 
 def classify(data: bytes, config: Config, fallback_key: str, *, now: dt.datetime,
@@ -77,7 +78,7 @@ def classify(data: bytes, config: Config, fallback_key: str, *, now: dt.datetime
 
 
 def _asking(request: Request | None) -> bool:
-    return request is not None and request.kind in (SUBSCRIBE, UNSUBSCRIBE)
+    return request is not None and request.kind in ASKING
 
 
 @RULES.add(priority=90)
@@ -182,7 +183,7 @@ def _words(config: Config) -> _Words:
 
 def _asks(wanted: str, own: str, words: _Words) -> tuple[str | None, str]:
     """(SUBSCRIBE or UNSUBSCRIBE or None, why not) from the folded subject and own text."""
-    leaving = [w for w in (words.unsubscribe_body, *_LEAVING) if w and w in own]
+    leaving = [w for w in (words.unsubscribe_body, *LEAVING) if w and w in own]
     if wanted in (words.unsubscribe, "unsubscribe"):
         return UNSUBSCRIBE, ""
     if wanted in (words.subscribe, "subscribe"):
