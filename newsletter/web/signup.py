@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..mail.discreet import discreet_settings
 from ..mail.mailto import mailto_link, unsubscribe_link
 from ..source.config import Config
 
@@ -17,11 +18,26 @@ def subscribe_link(config: Config) -> str:
                        config.signup.subscribe_body)
 
 
+def discreet_links(config: Config) -> tuple[str, str] | None:
+    """(subscribe discreetly, switch between the versions): the mailto: links of discreet
+    mode, to the same sender address; None without newsletter.yaml's discreet: section."""
+    settings = discreet_settings(config)
+    if settings is None:
+        return None
+    return (mailto_link(config.sender.email, settings.subscribe_subject, settings.subscribe_body),
+            mailto_link(config.sender.email, settings.switch_subject, settings.switch_body))
+
+
 def signup_html(config: Config) -> str:
-    """The HTML snippet to paste into the site: the subscribe link and the unsubscribe link."""
+    """The HTML snippet to paste into the site: the subscribe link and the unsubscribe link,
+    and with discreet mode the subscribe-discreetly and switch links, with what they do."""
+    links = discreet_links(config)
+    settings = discreet_settings(config)
     return _environment().get_template("signup.html.j2").render(
         config=config, subscribe_url=subscribe_link(config),
-        unsubscribe_url=unsubscribe_link(config))
+        unsubscribe_url=unsubscribe_link(config),
+        discreet_url=links[0] if links else None, switch_url=links[1] if links else None,
+        discreet_name=settings.sender_name if settings else None)
 
 
 @functools.cache
