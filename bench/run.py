@@ -712,8 +712,9 @@ def smtp_report(smtp: dict) -> list[str]:
         "adds its own few headers) over as many sessions kept open (`-s N -m COUNT -N -d`). "
         f"Medians of {smtp['runs']} interleaved run(s); ours/smtp-source is the median of the "
         "runs' ratios; both sides are whole processes (ours: start-up, rendering the issue "
-        "once, the ledger on the tmpfs: pending, then sending before DATA, then sent, each "
-        "committed with synchronous=FULL).", "",
+        "once, the ledger on the tmpfs: pending, then one commit a message, its sending after "
+        "the 354 to DATA with the previous message's sent, synchronous=FULL; MAIL, RCPT and "
+        "DATA pipelined, as smtp-sink offers PIPELINING; smtp-source does not pipeline).", "",
         "| connections | messages | ours | smtp-source | ours/smtp-source | runs' ratios "
         "| messages/s | ours CPU | ours peak |",
         "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
