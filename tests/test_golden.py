@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXED_DATE
 
+from newsletter.mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from newsletter.mail.build import build_issue
 from newsletter.mail.message import Envelope
 from newsletter.source.project import load_project

@@ -20,11 +20,13 @@ import jinja2
 import jinja2.sandbox
 
 from ..errors import NewsletterError
+from ..render.inbox import DiscreetVariant
 from ..source import fields as f
 from ..source.config import Config
 from ..source.schema import Section, optional, required
 from ..source.sections import declare_section
 from .inbox_words import ALARMING, REVEALING_STEMS, word_pattern
+from .mailto import mailto_link
 
 SECTION = "discreet"
 DEFAULT_SUBSCRIBE_BODY = "Please add me, and send me the discreet version."
@@ -139,3 +141,29 @@ def discreet_subject(config: Config, number: int, date: dt.date, issue_id: str) 
     settings = discreet_settings(config)
     assert settings is not None, "discreet_subject without a discreet: section"
     return render_subject(settings.subject, IssueFacts(number, date, issue_id))
+
+
+def switch_link(config: Config, settings: DiscreetSettings) -> str:
+    """The mailto: link in a discreet message's footer that asks to switch back."""
+    return mailto_link(config.sender.email, settings.switch_subject, settings.switch_body)
+
+
+def issue_variant(config: Config, number: int, date: dt.date,
+                  issue_id: str) -> DiscreetVariant | None:
+    """What the renderer needs for an issue's discreet variant; None without the section."""
+    settings = discreet_settings(config)
+    if settings is None:
+        return None
+    return DiscreetVariant(settings.sender_name, discreet_subject(config, number, date, issue_id),
+                           settings.preheader, switch_link(config, settings),
+                           config.sender.email, settings.switch_subject)
+
+
+def welcome_variant(config: Config) -> DiscreetVariant | None:
+    """The welcome's discreet variant (subject: discreet.welcome_subject); None without it."""
+    settings = discreet_settings(config)
+    if settings is None:
+        return None
+    return DiscreetVariant(settings.sender_name, settings.welcome_subject, settings.preheader,
+                           switch_link(config, settings), config.sender.email,
+                           settings.switch_subject)

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from email.utils import format_datetime
+from typing import Any
 
 from .. import clock
 from ..errors import RenderError
 from ..render.renderer import UNSUBSCRIBE_SLOT, RenderedIssue
 from ..source.config import Config
+from ..source.models import Subscriber
 from . import qp
 from .headers import (
     address_header,
@@ -74,13 +76,18 @@ class MessageFactory:
         self.config = config
         self.subject = rendered.subject
         self.boundary = boundary
-        sender = config.sender
-        self._from = address_header("From", [(sender.name, sender.email)])
+        # The discreet variant's neutral name stands for the sender's wherever a name shows:
+        # From, List-Id's phrase, and the To of a Bcc draft (self.sender). Addresses stay.
+        discreet = rendered.discreet
+        self.sender: Mailbox = (discreet.sender_name if discreet else config.sender.name,
+                                config.sender.email)
+        self._from = address_header("From", [self.sender])
         self._after_recipients = (
             address_header("Reply-To", [("", config.reply_to)])
             + unstructured_header("Subject", rendered.subject)
             + raw_header("Date", format_datetime(date)))
-        self._list_id = phrase_header("List-Id", config.list_id.name, f"<{config.list_id.id}>")
+        self._list_id = phrase_header("List-Id", discreet.sender_name if discreet
+                                      else config.list_id.name, f"<{config.list_id.id}>")
         self._one_click = one_click_url(config)
         self._one_click_post = raw_header("List-Unsubscribe-Post", POST_VALUE)
         # X-Unsent: Apple Mail, Thunderbird and Outlook open the file as a draft to send.
@@ -128,6 +135,39 @@ class MessageFactory:
         https = one_click_link(self._one_click, to[0][1])
         return (url_list_header("List-Unsubscribe", [https, unsubscribe_url])
                 + self._one_click_post)
+
+
+class MessageFactories:
+    """The messages of one run: a MessageFactory per variant of the rendered issue (the usual
+    one and, when newsletter.yaml has a discreet: section, the discreet one), each built once.
+
+    `of(subscriber)` is the factory for that subscriber's variant; `message_pieces` builds a
+    sample of every variant (a mode's `prepare` calls it, so a header that cannot be written
+    stops the run before anything is) and returns the usual one's."""
+
+    def __init__(self, config: Config, rendered: RenderedIssue,
+                 discreet: RenderedIssue | None, *, date: dt.datetime, boundary: str,
+                 draft: bool) -> None:
+        self.usual = MessageFactory(config, rendered, date=date, boundary=boundary, draft=draft)
+        self.discreet = (MessageFactory(config, discreet, date=date, boundary=boundary,
+                                        draft=draft) if discreet is not None else None)
+
+    def of(self, subscriber: Subscriber) -> MessageFactory:
+        return self.variant(subscriber.discreet)
+
+    def variant(self, discreet: bool) -> MessageFactory:
+        if not discreet:
+            return self.usual
+        if self.discreet is None:  # emit refuses such a list before this (emit/variants.py)
+            raise RenderError("a discreet subscriber, and no discreet version to send them",
+                              "add a discreet: section to newsletter.yaml (README, "
+                              "\"Discreet mode\")")
+        return self.discreet
+
+    def message_pieces(self, **message: Any) -> list[bytes]:
+        if self.discreet is not None:
+            self.discreet.message_pieces(**message)
+        return self.usual.message_pieces(**message)
 
 
 class LinkEncoder:

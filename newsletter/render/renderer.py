@@ -20,6 +20,7 @@ from ..errors import NewsletterError, Problem, RenderError, ValidationError, dis
 from ..source.config import Config
 from ..source.inputs import TEMPLATES_DIR, link_out_of_project
 from ..source.models import Issue
+from .inbox import DiscreetVariant, Inbox, check_discreet
 from .markup import TEXT_WIDTH, markdown_to_html, markdown_to_text, underline, wrap
 
 # Compiled templates, kept between runs; safe to delete.
@@ -32,13 +33,17 @@ UNSUBSCRIBE_SLOT = "x-mindshape-unsubscribe-slot"
 
 @dataclass(frozen=True)
 class RenderedIssue:
-    """An issue rendered once; `parts()` fills in the one thing that differs per recipient."""
+    """An issue rendered once; `parts()` fills in the one thing that differs per recipient.
+
+    `discreet`: set in the discreet variant (render/inbox.py), whose `subject` and
+    `preheader` are the neutral ones; the message engine takes its From name from it."""
 
     issue: Issue
     subject: str
     preheader: str
     html_with_slot: str
     text_with_slot: str
+    discreet: DiscreetVariant | None = None
 
     def parts(self, unsubscribe_url: str) -> tuple[str, str]:
         """(html, text) with this recipient's unsubscribe link."""
@@ -86,19 +91,27 @@ class Renderer:
         self.text_env.filters.update(markdown_text=markdown_to_text, wrap=_wrap_filter,
                                      underline=underline)
 
-    def render(self, issue: Issue) -> RenderedIssue:
-        context = {"issue": issue, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
+    def render(self, issue: Issue, discreet: DiscreetVariant | None = None) -> RenderedIssue:
+        """The issue; with `discreet`, its discreet variant (render once per variant)."""
+        inbox = discreet.inbox if discreet else Inbox(issue.subject, issue.preheader)
+        context = {"issue": issue, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT,
+                   "inbox": inbox, "discreet": discreet}
         html, text = self._render_pair(issue.template, context)
-        return RenderedIssue(issue, issue.subject, issue.preheader, html, text)
+        if discreet:
+            check_discreet(issue.template, discreet, html, text,
+                           (issue.subject, issue.preheader))
+        return RenderedIssue(issue, inbox.subject, inbox.preheader, html, text, discreet)
 
-    def render_welcome(self, issues: Sequence[Issue], today: dt.date) -> RenderedIssue:
+    def render_welcome(self, issues: Sequence[Issue], today: dt.date,
+                       discreet: DiscreetVariant | None = None) -> RenderedIssue:
         """The welcome (templates/welcome.*.j2), which is not an issue: it sees `config`,
         `unsubscribe_url` and `welcome` (`subject`, `preheader`, `latest`: the newest issue
         dated by `today`, whose page is on the web archive, or None).
 
         What stands for it where an issue is expected (RenderedIssue.issue, read by the
         emit modes) carries the latest issue's id and number, so any "on the web" link a
-        mode writes points at the page the welcome links to, and no chunks."""
+        mode writes points at the page the welcome links to, and no chunks. With `discreet`,
+        the welcome's discreet variant (its subject is discreet.welcome_subject)."""
         published = [issue for issue in issues if issue.date <= today]
         latest = max(published, key=lambda issue: issue.number, default=None)
         subject = WELCOME_SUBJECT.format(name=self.config.name)
@@ -109,9 +122,13 @@ class Renderer:
                         latest.number if latest else 0, latest.date if latest else today,
                         subject, WELCOME_PREHEADER, WELCOME_INTRO.format(weeks=weeks), (),
                         WELCOME)
-        context = {"welcome": welcome, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT}
+        inbox = discreet.inbox if discreet else Inbox(subject, WELCOME_PREHEADER)
+        context = {"welcome": welcome, "config": self.config, "unsubscribe_url": UNSUBSCRIBE_SLOT,
+                   "inbox": inbox, "discreet": discreet}
         html, text = self._render_pair(WELCOME, context)
-        return RenderedIssue(carrier, subject, WELCOME_PREHEADER, html, text)
+        if discreet:
+            check_discreet(WELCOME, discreet, html, text, (subject, WELCOME_PREHEADER))
+        return RenderedIssue(carrier, inbox.subject, inbox.preheader, html, text, discreet)
 
     def _render_pair(self, template: str, context: dict) -> tuple[str, str]:
         """(html, text) of templates/TEMPLATE.mjml.j2 and TEMPLATE.txt.j2."""
