@@ -250,6 +250,9 @@ def test_a_switch_from_someone_not_subscribed_waits_and_subscribes_no_one(projec
     assert statuses(project) == {}
     pending = project.run("subscribers", "pending").stdout
     assert "(it asks to switch)" in pending
+    assert pending.splitlines()[0] == ("1 message(s) wait for you: send.py subscribers accept ID "
+                                       "--as subscribe|subscribe-discreetly|unsubscribe|switch, "
+                                       "or dismiss ID.")
     refused = project.run("subscribers", "accept", "1", "--as", "switch")
     assert refused.exit_code == 1
     assert refused.errors == ["Error: kim@example.com is not subscribed: there is nothing to "

@@ -145,11 +145,27 @@ def review_queue(root: Path) -> None:
     box.close()
 
 
+def discreet_signups(root: Path) -> None:
+    """Discreet mode (issue 15): a discreet subscribe, a reader who switches, one who switches
+    twice, and a switch from someone not on the list."""
+    sample(root)
+    messages = [
+        mail.discreet_subscribe(day=2), mail.iphone_plain("kim@example.com", "Kim", day=3),
+        mail.iphone_plain("max@example.com", "Max", day=4), mail.switch("kim@example.com", "Kim",
+                                                                        day=6),
+        mail.switch("max@example.com", "Max", day=7), mail.switch("max@example.com", "Max", day=9),
+        mail.switch("lou@example.org", "Lou", day=8)]
+    box = mailbox.mbox(root / "signups.mbox")
+    for data in messages:
+        box.add(data)
+    box.close()
+
+
 SCENARIOS: dict[str, Callable[[Path], None]] = {
     "sample": sample, "broken-chunk": broken_chunk,
     "archive-with-a-later-issue": archive_with_a_later_issue,
     "subscribers-csv": subscribers_csv, "signup-mailbox": signup_mailbox,
-    "review-queue": review_queue,
+    "review-queue": review_queue, "discreet-signups": discreet_signups,
 }
 
 # Steps named by a `# comment` after a command, done just before it runs.

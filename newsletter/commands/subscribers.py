@@ -148,8 +148,11 @@ def subscribers_pending(project_dir: Path) -> None:
     if not held:
         echo("Nothing waits for review.")
         return
+    kinds = "subscribe|unsubscribe"
+    if any(item.wanted in ("switch", "subscribe-discreetly") for item in held):
+        kinds = "subscribe|subscribe-discreetly|unsubscribe|switch"
     echo(f"{len(held)} message(s) wait for you: send.py subscribers accept ID --as "
-         "subscribe|unsubscribe, or dismiss ID.")
+         f"{kinds}, or dismiss ID.")
     for item in held:
         who = item.address or "(no usable From)"
         date = item.date[:16].replace("T", " ") if item.date else "no date"
