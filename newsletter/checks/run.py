@@ -15,13 +15,13 @@ from ..source.compose import find_issue
 from ..source.inputs import TEMPLATES_DIR
 from ..source.models import Issue
 from ..source.project import Project, load_project
-from . import bulk_sender, contrast, css, email_rules, research, spam
+from . import bulk_sender, contrast, css, discreet, email_rules, research, spam
 from .findings import Finding, finding
 from .registry import ARCHIVE, CHECK, PREFLIGHT, CheckContext, rules_for, run_rules
 
 # Every module that registers rules (registry.rule), imported here so that none is left out
 # by an import nobody made; tests/test_check_registry.py holds this list to the package.
-RULE_MODULES = (email_rules, contrast, research, spam, css, bulk_sender)
+RULE_MODULES = (email_rules, contrast, research, spam, css, bulk_sender, discreet)
 
 
 @dataclass
@@ -91,8 +91,9 @@ def check_welcome(root: Path) -> CheckReport:
     return CheckReport(WELCOME, findings)
 
 
-# Rules that read neither the email nor an issue, only newsletter.yaml or templates/.
-_NO_ISSUE_NEEDED = ("contrast", "css-support")
+# Rules that read neither the email nor an issue, only newsletter.yaml or templates/ (the
+# discreet rule reads the welcome's own discreet subject when given the welcome).
+_NO_ISSUE_NEEDED = ("contrast", "css-support", discreet.RULE)
 
 
 def quick_errors(project: Project, rendered: RenderedIssue) -> list[Finding]:
