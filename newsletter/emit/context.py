@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from ..errors import RenderError
+from ..mail.message import MessageFactories
 from ..render.renderer import RenderedIssue
 from ..source.config import Config
 from ..source.models import Subscriber
 from .ledger import Ledger
+
+DISCREET_HINT = ("add a discreet: section to newsletter.yaml (README, \"Discreet mode\"): "
+                 "they must never get the usual version, whose inbox line says what it is")
 
 
 @dataclass(frozen=True)
@@ -20,16 +25,34 @@ class IssueContext:
     """What is known before the output folder is touched (`folder` is only a path yet).
 
     `options` are a mode's own command-line options (smtp's `resend_uncertain`);
-    `progress` is told each subscriber handled when the mode `reports_progress`."""
+    `progress` is told each subscriber handled when the mode `reports_progress`.
+    `discreet`: the issue's discreet variant (rendered once, when newsletter.yaml has a
+    discreet: section), for the subscribers whose `discreet` is set; `variant(subscriber)`
+    picks theirs, `factories(...)` builds a message factory for each."""
 
     folder: Path
     config: Config
     rendered: RenderedIssue
+    discreet: RenderedIssue | None
     batch_size: int
     date: dt.datetime
     force: bool
     options: Mapping[str, Any]
     progress: Callable[[int], None] | None
+
+    def variant(self, subscriber: Subscriber) -> RenderedIssue:
+        """The rendered issue this subscriber gets: the discreet one if they asked for it."""
+        if not subscriber.discreet:
+            return self.rendered
+        if self.discreet is None:  # emit_rendered refuses such a list before any mode runs
+            raise RenderError("a discreet subscriber, and no discreet version to send them",
+                              DISCREET_HINT)
+        return self.discreet
+
+    def factories(self, *, boundary: str, draft: bool) -> MessageFactories:
+        """The run's message factories, one per variant; `.of(subscriber)` picks one."""
+        return MessageFactories(self.config, self.rendered, self.discreet, date=self.date,
+                                boundary=boundary, draft=draft)
 
     def opened(self, ledger: Ledger, run: str, prepared: Any) -> EmitContext:
         return EmitContext(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
@@ -61,6 +84,9 @@ class EmitMode(Protocol):
     # True: the mode tells context.progress of each subscriber it is given, when it has
     # handled them (sending takes time); else each row counts as read.
     reports_progress: ClassVar[bool]
+    # True: the mode gives each subscriber their version (IssueContext.variant, or the
+    # factories' .of(subscriber)); a list with a discreet subscriber is refused otherwise.
+    versions: ClassVar[bool]
     emitted: int  # subscribers recorded done so far
     outcome: Any  # what the run did, for the command, beyond notes (None for most modes)
 
@@ -88,6 +114,7 @@ class BaseMode:
     folders: ClassVar[tuple[str, ...]] = ()
     companions: ClassVar[dict[str, str]] = {}
     reports_progress: ClassVar[bool] = False
+    versions: ClassVar[bool] = False
 
     def __init__(self, context: EmitContext) -> None:
         self.context = context

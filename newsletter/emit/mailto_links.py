@@ -40,6 +40,7 @@ class MailtoBatch:
     recipients: tuple[Subscriber, ...]
     url: str  # the mailto: link
     body: str  # "full" | "short" | "minimal"
+    discreet: bool = False  # the discreet version, for subscribers who asked for it
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class MailtoPlan:
 
 
 def plan_mailto(config: Config, rendered: RenderedIssue, subscribers: list[Subscriber],
-                batch_size: int) -> MailtoPlan:
+                batch_size: int, first: int = 1) -> MailtoPlan:
     """Every subscriber in exactly one batch, in the given order, every link <= MAX_LINK.
 
     One body for the whole issue, so every reader gets the same email: the full text
@@ -57,6 +58,7 @@ def plan_mailto(config: Config, rendered: RenderedIssue, subscribers: list[Subsc
     body, else (when the short body does not fit even one address) the minimal one.
     Batches are filled greedily, closed early only to stay within the limit. Subscribers
     are expected validated and without duplicates (the subscriber list's reader does that).
+    Batches are numbered from `first`; a discreet version's are marked `discreet`.
     """
     if batch_size < 1:
         raise MailtoError(f"the batch size must be at least 1, got {batch_size}",
@@ -78,14 +80,15 @@ def plan_mailto(config: Config, rendered: RenderedIssue, subscribers: list[Subsc
             continue
         batches = []
         start = 0
-        for number, size in enumerate(groups, 1):
+        for number, size in enumerate(groups, first):
             recipients = tuple(subscribers[start:start + size])
             start += size
             url = _link(config, rendered, body, [s.email for s in recipients])
             if len(url) > MAX_LINK:  # _pack measured wrong: never hand out a cut link
                 raise MailtoError(f"batch {number}'s link has {len(url)} characters",
                                   "report this as a bug")
-            batches.append(MailtoBatch(number, recipients, url, kind))
+            batches.append(MailtoBatch(number, recipients, url, kind,
+                                       rendered.discreet is not None))
         notes = [_why(kind, refused)] if refused else []
         if cut:
             more = f": {len(groups)} links instead of {needed}" if len(groups) > needed else ""
@@ -102,7 +105,8 @@ def body_text(config: Config, rendered: RenderedIssue, kind: str) -> str:
     """The body a link of `kind` carries, with "\\n" line ends (the link has CRLF).
 
     Short and minimal bodies still carry what every email must: the crisis lines,
-    the "educational, not diagnostic" line and how to unsubscribe.
+    the "educational, not diagnostic" line and how to unsubscribe; the discreet version's
+    also start with its neutral preheader and say how to switch back, as its text part does.
     """
     if kind == "full":
         return rendered.parts(unsubscribe_link(config))[1]
@@ -114,30 +118,46 @@ def body_text(config: Config, rendered: RenderedIssue, kind: str) -> str:
     unsubscribe = (f"To unsubscribe, send a message to {config.sender.email} with the subject "
                    f"\"{config.signup.unsubscribe_subject}\".")
     web = f"Read this issue on the web:\n{config.web_url(issue.id)}"
+    discreet = rendered.discreet
+    first = [rendered.preheader] if discreet else []
+    # The body's own title: the issue's subject (the same as rendered.subject but in the
+    # discreet version, whose inbox line only is neutral).
     if kind == "minimal":
-        blocks = [rendered.subject, web]
+        blocks = [*first, issue.subject, web]
     elif kind == "short":
         # The intro's first paragraph: the whole intro alone nearly fills a link.
         intro = markdown_to_text(issue.intro, _UNWRAPPED).strip().split("\n\n")[0]
         pieces = "\n".join(f"- {e.chunk.title}: {e.chunk.url}" for e in issue.entries)
-        blocks = [rendered.subject, intro, f"In this issue:\n{pieces}", web]
+        blocks = [*first, issue.subject, intro, f"In this issue:\n{pieces}", web]
     else:
         raise ValueError(f"unknown body {kind!r}; one of {', '.join(BODIES)}")
-    return "\n\n".join([*blocks, crisis, footer.disclaimer, unsubscribe]) + "\n"
+    switch = [f"You get the discreet version of these emails. To switch to the usual version, "
+              f"send a message to {discreet.switch_to} with the subject "
+              f"\"{discreet.switch_subject}\"."] if discreet else []
+    return "\n\n".join([*blocks, crisis, footer.disclaimer, unsubscribe, *switch]) + "\n"
 
 
-def mailto_files(plan: MailtoPlan, config: Config, rendered: RenderedIssue) -> dict[str, bytes]:
-    """{"mailto.txt": the links one per line, "mailto.html": the page the editor clicks through}."""
+def mailto_files(plan: MailtoPlan, config: Config, rendered: RenderedIssue,
+                 discreet: RenderedIssue | None = None) -> dict[str, bytes]:
+    """{"mailto.txt": the links one per line, "mailto.html": the page the editor clicks through}.
+
+    With discreet batches in the plan, the page marks them and says what the editor must set
+    by hand (`discreet`: that version; a mailto: link cannot carry a From name)."""
     text = "".join(f"{batch.url}\n" for batch in plan.batches)
+    usual = [batch for batch in plan.batches if not batch.discreet]
     page = _environment().get_template("mailto_page.html.j2").render(
         plan=plan, config=config, issue=rendered.issue, subject=rendered.subject,
-        body=plan.batches[0].body if plan.batches else None,
+        body=(usual or plan.batches)[0].body if plan.batches else None,
+        discreet=discreet.discreet if discreet is not None and any(
+            batch.discreet for batch in plan.batches) else None,
+        discreet_body=next((b.body for b in plan.batches if b.discreet), None),
         keys={b.number: _mark_key(rendered.issue.id, b) for b in plan.batches},
         longest=max((len(b.url) for b in plan.batches), default=0), max_link=MAX_LINK)
     return {"mailto.txt": text.encode("utf-8"), "mailto.html": page.encode("utf-8")}
 
 
 def _link(config: Config, rendered: RenderedIssue, body: str, bcc: list[str]) -> str:
+    """The version's own subject: the discreet one's for a discreet batch."""
     return mailto_link(config.sender.email, rendered.subject, body, bcc=bcc)
 
 

@@ -1,4 +1,8 @@
-"""The mailto mode's files (mailto.txt, mailto.html), written with the ledger's two steps."""
+"""The mailto mode's files (mailto.txt, mailto.html), written with the ledger's two steps.
+
+Discreet subscribers (mail/discreet.py) get links of their own, after the others': the
+discreet version's subject and body, never in a batch with anyone who gets the usual one.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from ..source.models import Subscriber
 from ..subscribers.addresses import address_key
 from .context import BaseMode, EmitContext
 from .ledger import Entry
-from .mailto_links import mailto_files, plan_mailto
+from .mailto_links import MailtoPlan, mailto_files, plan_mailto
 
 LINKS, PAGE = "mailto.txt", "mailto.html"
 FILES = (LINKS, PAGE)
@@ -22,10 +26,12 @@ class MailtoMode(BaseMode):
     name = "mailto"
     help = "links to click"
     companions: ClassVar[dict[str, str]] = {".txt": ".html"}  # mailto.txt's page
+    versions: ClassVar[bool] = True  # discreet subscribers get links of their own
 
     def __init__(self, context: EmitContext) -> None:
         super().__init__(context)
         self.folder, self.config, self.rendered = context.folder, context.config, context.rendered
+        self.discreet = context.discreet
         self.ledger, self.batch_size, self.run = context.ledger, context.batch_size, context.run
         self.subscribers: list[Subscriber] = []
 
@@ -35,8 +41,8 @@ class MailtoMode(BaseMode):
     def close(self) -> list[str]:
         if not self.subscribers:
             return []
-        plan = plan_mailto(self.config, self.rendered, self.subscribers, self.batch_size)
-        data = mailto_files(plan, self.config, self.rendered)
+        plan = self._plan()
+        data = mailto_files(plan, self.config, self.rendered, self.discreet)
         entries = [Entry(address_key(s.email), s.email, self.name, LINKS, None)
                    for batch in plan.batches for s in batch.recipients]
         self.ledger.begin(entries, self.run)
@@ -49,6 +55,28 @@ class MailtoMode(BaseMode):
             notes.append(f"The earlier links are kept in {kept}.")
         notes.append(f"{len(plan.batches)} link(s): open {PAGE} and click them in order")
         return notes
+
+    def _plan(self) -> MailtoPlan:
+        """The usual version's batches, then the discreet one's, numbered on."""
+        usual = [s for s in self.subscribers if not s.discreet]
+        discreet = [s for s in self.subscribers if s.discreet]
+        plans = []
+        if usual:
+            plans.append(plan_mailto(self.config, self.rendered, usual, self.batch_size))
+        if discreet:
+            version = self.context.variant(discreet[0])
+            plans.append(plan_mailto(self.config, version, discreet, self.batch_size,
+                                     first=len(plans[0].batches) + 1 if plans else 1))
+        notes = [("Discreet version: " if plan.batches[0].discreet else "") + note
+                 for plan in plans for note in plan.notes]
+        if discreet:
+            notes.append(f"{len(plans[-1].batches)} link(s) for {len(discreet)} subscriber(s) "
+                         "who asked for the discreet version, marked discreet in mailto.html: "
+                         "send them from a mail identity named "
+                         f"\"{self.context.variant(discreet[0]).discreet.sender_name}\" "
+                         "(a mailto: link cannot set the sender's name).")
+        return MailtoPlan([batch for plan in plans for batch in plan.batches],
+                          notes)
 
     def _keep_previous(self) -> str | None:
         """An earlier run's links are renamed (never overwritten), and the ledger follows."""

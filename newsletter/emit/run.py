@@ -23,7 +23,7 @@ from ..output import (
     remove_leftovers,
     unique_path,
 )
-from ..render.renderer import RenderedIssue, Renderer
+from ..render.renderer import RenderedIssue
 from ..source.compose import find_issue
 from ..source.config import SITE_DIR
 from ..source.models import Subscriber
@@ -35,6 +35,7 @@ from ..subscribers.store import check_file_not_in_git
 from . import modes
 from .context import EmitMode, IssueContext
 from .ledger import LEDGER_FILE, Ledger, ledger_files
+from .versions import check_same_versions, refuse_unsendable, render_issue
 
 CHUNK = 500  # subscribers looked up in the ledger at once
 
@@ -76,15 +77,16 @@ def emit_issue(project: Project, ref: str | None, *, mode: str, recipients: Reci
                options: Mapping[str, Any] | None = None) -> EmitReport:
     """Emit the issue named by `ref` to `recipients` under out_dir/<issue-id>/.
 
-    The issue is rendered once, then emitted by `emit_rendered`. If the issue changed
-    since some subscribers got it, emitting to the rest is refused unless `force`.
+    The issue is rendered once per version (the discreet one too, with a discreet:
+    section), then emitted by `emit_rendered`. If the issue changed since some subscribers
+    got it, emitting to the rest is refused unless `force`.
     """
     _mode_class(mode, project, batch_size)
     issue = find_issue(project.issues, ref)
-    rendered = Renderer(project.root, project.config).render(issue)
+    rendered, discreet = render_issue(project, issue)
     return emit_rendered(project, rendered, issue.id, mode=mode, recipients=recipients,
                          out_dir=out_dir, batch_size=batch_size, force=force,
-                         progress=progress, total=total, options=options,
+                         progress=progress, total=total, options=options, discreet=discreet,
                          one_version=True, notes=_web_page_note(project, rendered))
 
 
@@ -93,7 +95,8 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
                   force: bool = False, progress: Callable[[int], None] | None = None,
                   total: Callable[[int], None] | None = None,
                   options: Mapping[str, Any] | None = None, one_version: bool = True,
-                  notes: list[str] | None = None) -> EmitReport:
+                  notes: list[str] | None = None,
+                  discreet: RenderedIssue | None = None) -> EmitReport:
     """Emit an already rendered message to `recipients` under out_dir/`name`/.
 
     Subscribers already recorded in that folder's ledger are skipped (reported as
@@ -102,6 +105,7 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
     since the ledger first recorded anyone (an issue; the welcome may change). `notes`
     are reported after the run's own. `total` is told the number of rows up front and
     `progress` each row handled, for a progress bar. `options`: the mode's own.
+    `discreet`: the discreet version, for subscribers who asked for it (emit/versions.py).
 
     Everything that can be checked is checked before the output folder is touched:
     the drafts' headers, where they go (never where git would pick them up) and the
@@ -109,8 +113,9 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
     recording anyone removes what it created.
     """
     mode_class = _mode_class(mode, project, batch_size)
+    refuse_unsendable(project, rendered, discreet, recipients, mode_class)
     folder = out_dir / name
-    context = IssueContext(folder, project.config, rendered, batch_size, now(), force,
+    context = IssueContext(folder, project.config, rendered, discreet, batch_size, now(), force,
                            options or {}, progress)
     prepared = mode_class.prepare(context)
     check_out_dir(out_dir)
@@ -126,7 +131,7 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
         claim.ledger = ledger
         report.recovered = _recover(folder, ledger)
         if one_version:
-            _check_same_issue(ledger, rendered, force)
+            check_same_versions(ledger, rendered, discreet, force)
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
         writer = mode_class(context.opened(ledger, run, prepared))
@@ -182,7 +187,6 @@ def _survey(recipients: RecipientList, sender: str) -> tuple[int, bool, list[Pro
 
 
 FORCE_RUN = "force_run"  # set while a --force run is under way, so a rerun can finish it
-ISSUE_HASH = "issue"
 
 
 def _run_id(ledger: Ledger, force: bool) -> str:
@@ -196,19 +200,6 @@ def _run_id(ledger: Ledger, force: bool) -> str:
         ledger.set_meta(FORCE_RUN, run)
         return run
     return uuid.uuid4().hex
-
-
-def _check_same_issue(ledger: Ledger, rendered: RenderedIssue, force: bool) -> None:
-    """Drafts already made carry the issue as it was then: a changed issue must not
-    reach only the rest of the list."""
-    digest = hashlib.sha256("\0".join((rendered.subject, rendered.text_with_slot,
-                                        rendered.html_with_slot)).encode()).hexdigest()
-    before = ledger.meta(ISSUE_HASH)
-    if before and before != digest and ledger.done_count() and not force:
-        raise NewsletterError(
-            f"the issue changed since it was emitted to {ledger.done_count()} subscriber(s)",
-            "undo the change, or run with --force to emit the new version to everyone")
-    ledger.set_meta(ISSUE_HASH, digest)
 
 
 class _Mover:

@@ -25,12 +25,13 @@ from ..subscribers.lists import RecipientList, StoreList
 from ..subscribers.store import SubscriberStore
 from .ledger import LEDGER_FILE, Ledger
 from .run import EmitReport, emit_rendered
+from .versions import render_welcome as render_welcome_versions
 
 FOLDER = WELCOME  # out/welcome/: the welcome's drafts and its ledger
 
 
 def render_welcome(project: Project) -> RenderedIssue:
-    """The welcome as it would go out today."""
+    """The welcome as it would go out today (the usual version)."""
     return Renderer(project.root, project.config).render_welcome(project.issues, clock.today())
 
 
@@ -45,10 +46,11 @@ def emit_welcome(project: Project, store: SubscriberStore, *, mode: str, out_dir
     recipients: RecipientList = StoreList(store)
     if only:
         recipients = _Only(recipients, _subscribed_keys(store, only))
-    rendered = render_welcome(project)
+    # Both versions: the discreet one (discreet.welcome_subject) for those who asked for it.
+    rendered, discreet = render_welcome_versions(project, clock.today())
     return emit_rendered(project, rendered, FOLDER, mode=mode, recipients=recipients,
                          out_dir=out_dir, batch_size=batch_size, force=force,
-                         progress=progress, total=total, options=options,
+                         progress=progress, total=total, options=options, discreet=discreet,
                          one_version=False, notes=_latest_page_note(project, rendered))
 
 
