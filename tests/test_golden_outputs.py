@@ -9,6 +9,10 @@ the library): on the sample project, with the suite's fixed clock (conftest's `c
   eml-outbox-force/  `--mode eml`, then the same command with `--force`: the earlier drafts
                      moved to `replaced-<time>/`, new ones in outbox/
   mailto/            `--mode mailto`: mailto.txt and mailto.html
+  *-discreet/        eml-outbox, bcc-outbox and mailto again, for a list whose second and
+                     fourth subscribers asked for the discreet version (DISCREET_SUBSCRIBERS):
+                     their drafts, batches and links are the discreet version, the others'
+                     are byte for byte the cases above
   archive-site/      `archive --out site`: the whole site, its manifest included
   check-issue-2/     `check 2`'s printed output (stdout.txt), SpamAssassin's note included
   check-findings/    `check` on a small project with an error, warnings and a note
@@ -57,6 +61,11 @@ SUBSCRIBERS = (
     "bo@bücher.example,Bo Bücher\n"
     "zoe@example.net,\"Zoë \"\"Z\"\" O'Neil\"\n"
 )
+# The same four, the second and fourth asking for the discreet version (mail/discreet.py).
+DISCREET_SUBSCRIBERS = "".join(
+    line + ("," + ("discreet" if number == 0 else "yes" if number in (2, 4) else "no")
+            if line else "") + "\n"
+    for number, line in enumerate(SUBSCRIBERS.rstrip("\n").split("\n")))
 ADDRESSES = ["ann@example.com", "jose@example.org", "bo@xn--bcher-kva.example",
              "zoe@example.net"]
 
@@ -201,8 +210,8 @@ def assert_ledger(issue_folder: Path, mode: str, files: dict[str, str | None]) -
             assert [row["message_id"].encode("ascii")] == message_ids(draft), row
 
 
-def emit(sample_project, mode: str, *extra: str) -> Path:
-    sample_project.write("list.csv", SUBSCRIBERS)
+def emit(sample_project, mode: str, *extra: str, rows: str = SUBSCRIBERS) -> Path:
+    sample_project.write("list.csv", rows)
     result = sample_project.run("emit", "2", "--subscribers", str(sample_project.root / "list.csv"),
                                 "--mode", mode, "--out", str(sample_project.out), *extra)
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -248,6 +257,23 @@ def test_mailto_links(sample_project, request):
     assert {f"{ISSUE}/mailto.txt", f"{ISSUE}/mailto.html"} <= set(produced)
     assert_ledger(folder, "mailto", {address: "mailto.txt" for address in ADDRESSES})
     assert_matches_golden(request, "mailto", produced)
+
+
+@pytest.mark.parametrize("mode", ["eml", "bcc", "mailto"])
+def test_discreet_outputs(sample_project, request, mode):
+    folder = emit(sample_project, mode, rows=DISCREET_SUBSCRIBERS)
+    produced = output_tree(sample_project.out, Scrubber())
+    files = {"eml": {}, "mailto": {a: "mailto.txt" for a in ADDRESSES},
+             "bcc": {a: f"outbox/bcc-000{2 if n % 2 else 1}{'-discreet' if n % 2 else ''}.eml"
+                     for n, a in enumerate(ADDRESSES)}}[mode]
+    assert_ledger(folder, mode, files)
+    case = {"eml": "eml-outbox", "bcc": "bcc-outbox", "mailto": "mailto"}[mode]
+    assert_matches_golden(request, f"{case}-discreet", produced)
+    if mode == "eml":  # the usual drafts are the usual case's, file for file
+        usual = golden_tree(case)
+        same = [name for name in produced
+                if name.endswith(".eml") and usual.get(name) == produced[name]]
+        assert len(same) == 2, same
 
 
 def test_archive_site(sample_project, request):
