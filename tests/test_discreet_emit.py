@@ -20,14 +20,19 @@ from typing import ClassVar
 import pytest
 from conftest import REPO
 from helpers import lf, mailparser_many, parse_eml, parts
+from smtp_emit import use_server
+from smtp_faults import fault_server_fixture, make_fault_server_fixture, smtp_test_ca_fixture
 
 from newsletter.emit import modes
 from newsletter.emit.context import BaseMode
+from newsletter.emit.smtp import SmtpMode
 from newsletter.mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from newsletter.mail.discreet import revealing_word
 from newsletter.source.models import Subscriber
 from newsletter.source.project import load_project
 from newsletter.subscribers.store import open_store
+
+__all__ = ["fault_server_fixture", "make_fault_server_fixture", "smtp_test_ca_fixture"]
 
 ISSUE = "002-parts-that-help"
 USUAL_SUBJECT = "The parts of you that are trying to help"
@@ -396,3 +401,27 @@ def test_the_welcome_has_a_discreet_version(sample_project):
     check = sample_project.run("check", "welcome")
     assert check.exit_code == 1
     assert "discreet.welcome_subject: 'Welcome to Mindshape' shows 'Mindshape'" in check.stdout
+
+
+@pytest.mark.xfail(not SmtpMode.versions, strict=True,
+                   reason="smtp gives each subscriber their version once SmtpMode picks the "
+                          "subscriber's factory (factories().of(subscriber)) and sets versions")
+def test_smtp_sends_each_subscriber_their_version(sample_project, fault_server, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
+    use_server(sample_project, fault_server.host, fault_server.port, "none")
+    result = emit(sample_project, "smtp")
+    assert result.exit_code == 0, result.stderr
+    assert fault_server.delivered() == {a: 1 for a in DISCREET + USUAL}
+    folder = sample_project.root / "received"
+    folder.mkdir()
+    paths = []
+    for n, transaction in enumerate(fault_server.accepted):
+        paths.append(folder / f"{n}.eml")
+        paths[-1].write_bytes(transaction.data)
+    for path, theirs in zip(paths, mailparser_many(paths), strict=True):
+        message = parse_eml(path)
+        (address,) = recipients_of(message)
+        if address in DISCREET:
+            assert_discreet_message(message, theirs)
+        else:
+            assert_usual_message(message, theirs)
