@@ -126,7 +126,8 @@ def test_the_sample_issues_are_unchanged_by_the_escaping():
     for issue in project.issues:
         source = renderer._render_template(renderer.html_env, "digest.mjml.j2",
                                            {"issue": issue, "config": project.config,
-                                            "unsubscribe_url": "mailto:x@example.org"})
+                                            "unsubscribe_url": "mailto:x@example.org",
+                                            "inbox": issue, "discreet": None})
         assert escape_for_mrml(source) == source
 
 
