@@ -25,7 +25,6 @@ from smtp_faults import fault_server_fixture, make_fault_server_fixture, smtp_te
 
 from newsletter.emit import modes
 from newsletter.emit.context import BaseMode
-from newsletter.emit.smtp import SmtpMode
 from newsletter.mail import sections  # noqa: F401  declares mail's newsletter.yaml sections
 from newsletter.mail.discreet import revealing_word
 from newsletter.source.models import Subscriber
@@ -403,9 +402,6 @@ def test_the_welcome_has_a_discreet_version(sample_project):
     assert "discreet.welcome_subject: 'Welcome to Mindshape' shows 'Mindshape'" in check.stdout
 
 
-@pytest.mark.xfail(not SmtpMode.versions, strict=True,
-                   reason="smtp gives each subscriber their version once SmtpMode picks the "
-                          "subscriber's factory (factories().of(subscriber)) and sets versions")
 def test_smtp_sends_each_subscriber_their_version(sample_project, fault_server, monkeypatch):
     monkeypatch.setenv("NEWSLETTER_SMTP_RETRY_WAIT", "0.01")
     use_server(sample_project, fault_server.host, fault_server.port, "none")

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import OutputError
 from ..mail.mailto import unsubscribe_link
-from ..mail.message import MessageFactory, new_boundary, new_message_id
+from ..mail.message import MessageFactories, new_boundary, new_message_id
 from ..mail.smtp_settings import SmtpSettings, smtp_settings
 from ..mail.unsubscribe_settings import BULK_SENDER_HINT, bulk_sender_warning
 from ..source.config import Config
@@ -38,7 +38,7 @@ RESEND_UNCERTAIN = "resend_uncertain"  # the option (context.options) --resend-u
 class Prepared:
     settings: SmtpSettings
     password: str | None
-    factory: MessageFactory
+    factory: MessageFactories
     timing: Timing
 
 
@@ -64,6 +64,7 @@ class SmtpMode(BaseMode):
     disabled_message = ("newsletter.yaml has no smtp: section (add one with smtp.host and, "
                         "for a login, smtp.username; README lists providers' settings)")
     reports_progress = True
+    versions = True  # each subscriber's message is of their version (_deliver)
 
     @classmethod
     def enabled(cls, config: Config) -> bool:
@@ -90,8 +91,7 @@ class SmtpMode(BaseMode):
                                     "use an app password, or change the password to one "
                                     "of ASCII letters, digits and punctuation")
         config = issue.config
-        factory = MessageFactory(config, issue.rendered, date=issue.date,
-                                 boundary=new_boundary(), draft=False)
+        factory = issue.factories(boundary=new_boundary(), draft=False)
         factory.message_pieces(to=[(config.sender.name, config.sender.email)],
                                message_id=new_message_id(config),
                                unsubscribe_url=unsubscribe_link(config))
@@ -229,10 +229,11 @@ class SmtpMode(BaseMode):
         """One subscriber's message, retried on 4xx a few times; its row ends sent, failed,
         pending or (the reply to the final dot lost) sending."""
         # As pieces: the parts every message shares are the same objects (see dot_stuffed).
-        data = self.factory.message_pieces(to=[(subscriber.name, subscriber.email)],
-                                           message_id=message_id,
-                                           unsubscribe_url=unsubscribe_link(self.config,
-                                                                            subscriber.email))
+        factory = self.factory.of(subscriber)  # the usual or the discreet version
+        data = factory.message_pieces(to=[(subscriber.name, subscriber.email)],
+                                      message_id=message_id,
+                                      unsubscribe_url=unsubscribe_link(self.config,
+                                                                       subscriber.email))
         sending_at: list[str] = []
 
         def on_sending() -> None:
