@@ -421,3 +421,30 @@ def test_smtp_sends_each_subscriber_their_version(sample_project, fault_server, 
             assert_discreet_message(message, theirs)
         else:
             assert_usual_message(message, theirs)
+
+
+@pytest.mark.parametrize(("key", "value", "usual"), [
+    ("subscribe_subject", "subscribe to  the MINDSHAPE newsletter", "signup.subscribe_subject"),
+    ("switch_subject", "Unsubscribe from the Mindshape newsletter",
+     "signup.unsubscribe_subject"),
+])
+def test_a_discreet_subject_equal_to_a_usual_one_is_refused(project, key, value, usual):
+    # The import would read such a mail as the usual request: a discreet subscriber would get
+    # the usual version, or a reader switching would be unsubscribed.
+    lines = set_discreet(project, **{key: value})
+    result = project.run("build")
+    assert result.exit_code == 1
+    start = lines.index("discreet:")
+    line = start + line_of(lines[start:], key)
+    assert (f"newsletter.yaml:{line}: discreet.{key}: is the same as {usual}: "
+            "the import could not tell the two requests apart") in result.stderr
+    assert not (project.root / "out").exists()
+
+
+def test_a_discreet_body_holding_a_usual_one_is_refused(project):
+    lines = set_discreet(project, switch_body='"Please remove me from the Mindshape newsletter. '
+                                              'Or switch."')
+    result = project.run("build")
+    assert result.exit_code == 1
+    assert (f"newsletter.yaml:{line_of(lines, 'switch_body')}: discreet.switch_body: holds "
+            "signup.unsubscribe_body, or is held in it") in result.stderr

@@ -24,7 +24,7 @@ from ..render.inbox import DiscreetVariant
 from ..source import fields as f
 from ..source.config import Config
 from ..source.schema import Section, optional, required
-from ..source.sections import declare_section
+from ..source.sections import declare_check, declare_section
 from .inbox_words import ALARMING, REVEALING_STEMS, word_pattern
 from .mailto import mailto_link
 
@@ -114,6 +114,40 @@ DISCREET_SECTION = Section({
 }, _build, checks=(_different_subjects,), required=False)
 
 declare_section(SECTION, DISCREET_SECTION, owner=__name__)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _apart_from_signup(values: dict[str, Any]) -> list:
+    """The import tells requests apart by their pre-filled words (subscribers/intake.py): a
+    discreet subject equal to a usual one, or a body holding another's, would be read as the
+    other request (a discreet subscriber getting the usual version, or unsubscribed)."""
+    discreet, signup = values["discreet"], values["signup"]
+    usual = {"signup.subscribe_subject": signup.subscribe_subject,
+             "signup.unsubscribe_subject": signup.unsubscribe_subject}
+    usual_bodies = {"signup.subscribe_body": signup.subscribe_body,
+                    "signup.unsubscribe_body": signup.unsubscribe_body}
+    problems = []
+    for key in ("subscribe_subject", "switch_subject"):
+        for name, subject in usual.items():
+            if _words(getattr(discreet, key)) == _words(subject):
+                problems.append(((SECTION, key), f"is the same as {name}: the import could "
+                                 "not tell the two requests apart", "give it other words"))
+    for key in ("subscribe_body", "switch_body"):
+        mine = _words(getattr(discreet, key))
+        for name, body in usual_bodies.items():
+            theirs = _words(body)
+            if mine in theirs or theirs in mine:
+                problems.append(((SECTION, key), f"holds {name}, or is held in it: the import "
+                                 "could not tell the two requests apart",
+                                 "give it other words"))
+    return problems
+
+
+declare_check("discreet_requests", _apart_from_signup, needs=(SECTION, "signup"),
+              owner=__name__)
 
 
 def discreet_settings(config: Config) -> DiscreetSettings | None:
