@@ -241,12 +241,13 @@ def _fresh_subscribers(recipients: RecipientList, sender: str, ledger: Ledger,
     counts each row as read, or with `by_mode` only those not given to the mode."""
     seen: set[bytes] = set()  # 8-byte digests: flat memory for long lists
     chunk: list[Subscriber] = []
+    label = recipients.label  # a CSV's is its path as shown: worked out once, not per row
     for row in recipients.rows():
         if progress and not by_mode:
             progress(1)
         if row.warning is not None:
             report.cleaned.append(row.warning)
-        problem = _refusal(row, sender, recipients.label)
+        problem = _refusal(row, sender, label)
         if problem is not None:
             report.skipped.append(problem)
             if progress and by_mode:
@@ -254,7 +255,7 @@ def _fresh_subscribers(recipients: RecipientList, sender: str, ledger: Ledger,
             continue
         digest = hashlib.blake2b(address_key(row.subscriber.email).encode(), digest_size=8).digest()
         if digest in seen:
-            report.skipped.append(Problem(recipients.label, row.line, "email",
+            report.skipped.append(Problem(label, row.line, "email",
                                           f"{row.subscriber.email} is listed twice (case is "
                                           "ignored); emitted once", "remove the repeated row"))
             if progress and by_mode:
