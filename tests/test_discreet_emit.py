@@ -14,6 +14,7 @@ import functools
 import html as html_lib
 import re
 import urllib.parse
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
@@ -94,6 +95,34 @@ def assert_nothing_given_away(*shown: str) -> None:
             assert word not in text.lower(), (word, text)
 
 
+class _ReadingOrder(HTMLParser):
+    """The text of an HTML part in reading order, as a preview generator takes it (the
+    head, styles and the <title> left out); independent of the renderer's own check."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skip, self.pieces = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("head", "style", "title")
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("head", "style", "title") and self.skip > 0
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.pieces.append(data)
+
+
+def first_shown(text: str, *, html: bool = False, count: int = 250) -> str:
+    """What a preview of a few lines shows: the first `count` visible characters."""
+    if html:
+        reader = _ReadingOrder()
+        reader.feed(text)
+        text = " ".join(reader.pieces)
+    return " ".join(text.replace("\u00ad", "").split())[:count]
+
+
 def switch_links(text: str) -> list[dict[str, list[str]]]:
     links = re.findall(r"mailto:team@mindshape\.io\?subject=Switch[^\s>\"]*", text)
     return [urllib.parse.parse_qs(urllib.parse.urlsplit(html_lib.unescape(link)).query)
@@ -116,6 +145,13 @@ def assert_discreet_message(message, theirs: dict, *, subject: str = SUBJECT,
                               str(message["List-Id"]).split("<")[0], title(html),
                               preheader(html), text.splitlines()[0], theirs["subject"],
                               theirs["from"][0]["name"], theirs["listId"].split("<")[0])
+    # A notification or an inbox list shows a few lines of the email too (the text part's,
+    # in a client that previews it): none may say what it is.
+    previews = [first_shown(text), first_shown(lf(theirs["text"])), first_shown(html, html=True),
+                first_shown(lf(theirs["html"]), html=True)]
+    assert_nothing_given_away(*previews)
+    assert all(body_title not in preview for preview in previews)
+    assert all(preview.startswith(PREHEADER) for preview in previews)
     for part in (text, html):
         assert "You get the discreet version of these emails" in " ".join(part.split())
         (link,) = switch_links(part)
@@ -223,7 +259,8 @@ def test_mailto_links_keep_the_discreet_batches_apart(sample_project):
     body = decoded[1]["body"][0]
     assert body.splitlines()[0] == PREHEADER  # what a text-only inbox previews
     assert f'"{SWITCH_SUBJECT}"' in body and "988 (US/CA)" in body
-    assert_nothing_given_away(decoded[1]["subject"][0], body.splitlines()[0])
+    assert_nothing_given_away(decoded[1]["subject"][0], first_shown(body))
+    assert USUAL_SUBJECT not in first_shown(body) and USUAL_SUBJECT in body
     assert all(len(link) <= 2000 for link in links)
     page = (folder / "mailto.html").read_text(encoding="utf-8")
     items = re.findall(r'<li id="batch-\d+".*?</li>\n', page, flags=re.DOTALL)

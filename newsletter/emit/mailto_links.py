@@ -119,9 +119,10 @@ def body_text(config: Config, rendered: RenderedIssue, kind: str) -> str:
                    f"\"{config.signup.unsubscribe_subject}\".")
     web = f"Read this issue on the web:\n{config.web_url(issue.id)}"
     discreet = rendered.discreet
-    first = [rendered.preheader] if discreet else []
-    # The body's own title: the issue's subject (the same as rendered.subject but in the
-    # discreet version, whose inbox line only is neutral).
+    # A link's mail is text alone, whose first lines are its preview: the discreet version's
+    # start with the preheader and the cover line, as its text part does, and only then the
+    # body's own title, the issue's subject.
+    first = [rendered.preheader, discreet.cover] if discreet else []
     if kind == "minimal":
         blocks = [*first, issue.subject, web]
     elif kind == "short":

@@ -99,7 +99,7 @@ class Renderer:
         html, text = self._render_pair(issue.template, context)
         if discreet:
             check_discreet(issue.template, discreet, html, text,
-                           (issue.subject, issue.preheader))
+                           (issue.subject, issue.preheader), (self.config.name,))
         return RenderedIssue(issue, inbox.subject, inbox.preheader, html, text, discreet)
 
     def render_welcome(self, issues: Sequence[Issue], today: dt.date,
@@ -127,7 +127,8 @@ class Renderer:
                    "inbox": inbox, "discreet": discreet}
         html, text = self._render_pair(WELCOME, context)
         if discreet:
-            check_discreet(WELCOME, discreet, html, text, (subject, WELCOME_PREHEADER))
+            check_discreet(WELCOME, discreet, html, text, (subject, WELCOME_PREHEADER),
+                           (self.config.name,))
         return RenderedIssue(carrier, inbox.subject, inbox.preheader, html, text, discreet)
 
     def _render_pair(self, template: str, context: dict) -> tuple[str, str]:
