@@ -95,7 +95,7 @@ def subscribers_list(project_dir: Path, output_format: str) -> None:
 @click.argument("email")
 @click.pass_obj
 def subscribers_show(project_dir: Path, email: str) -> None:
-    """One subscriber: status, the proof of consent, every request read."""
+    """One subscriber: status, the proof of consent, every request read (by Date)."""
     address = _address(email)
     with open_existing_store(project_dir) as store:
         text = describe(store, address)

@@ -77,7 +77,9 @@ def describe(store: SubscriberStore, email: str) -> str:
     if record.flags:
         lines.append(f"flags: {record.flags}")
     lines.append("requests read:")
-    history = store.history(email)
+    # By Date, ties by arrival, as the status and the preference are worked out
+    # (preference.ORDER): the "-> discreet" and "-> usual version" markers then read in order.
+    history = sorted(store.history(email), key=lambda request: (request[1] or "", request[4]))
     width = max([11, *(len(kind) for kind, *_ in history)])
     changed = {c.arrival: c.discreet for c in changes}
     for kind, date, message_id, subject, arrival in history:
