@@ -164,16 +164,52 @@ def test_quoted_discreet_words_are_not_the_writers_own(project):
     assert statuses(project) == {}
 
 
-def test_a_discreet_subject_over_words_that_ask_to_leave_is_never_a_subscribe(project):
+def test_a_discreet_subject_over_words_that_ask_to_leave_is_held_in_every_language(project):
+    # Neither a subscribe nor an unsubscribe: the editor decides (English and German alike).
     import_mbox(project, [mail.iphone_plain(day=1, message_id="<first@x>")])
     result = import_mbox(project, [mail.iphone_plain(subject=mail.DISCREET_SUBSCRIBE,
                                                      body="Actually, please unsubscribe me.")])
-    assert statuses(project) == {"ann@example.com": "unsubscribed"}
-    assert "asked to leave in their own words" in result.stdout
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert discreet(project) == {"ann@example.com": "no"}
+    assert "asked to leave in their own words" not in result.stdout
+    assert "the subject says subscribe but the text says 'unsubscribe'" in result.stdout
     held = import_mbox(project, [mail.iphone_plain(
         "uli@example.de", "Uli", day=6, subject=mail.DISCREET_SUBSCRIBE, body="Bitte abmelden.")])
     assert "the subject says subscribe but the text says 'abmelden'" in held.stdout
     assert "uli@example.de" not in statuses(project)
+
+
+@pytest.mark.parametrize(("subject", "body", "reason"), [
+    (mail.SWITCH, "Please switch me, and please stop sending the usual one.",
+     "the subject says switch but the text says 'stop sending'"),
+    (mail.SWITCH, "Bitte abmelden.", "the subject says switch but the text says 'abmelden'"),
+    (mail.DISCREET_SUBSCRIBE, "Send me the quiet one and stop sending the usual one.",
+     "the subject says subscribe but the text says 'stop sending'"),
+    ("Hello", f"{mail.SWITCH_BODY}\nAnd stop sending the usual one.",
+     "the text asks to switch but also says 'stop sending'"),
+    ("Hello", f"{mail.DISCREET_SUBSCRIBE_BODY}\nPlease remove me from the other list.",
+     "the text asks to subscribe but also says 'remove me'"),
+])
+def test_a_switch_or_discreet_subscribe_with_leave_words_waits_and_unsubscribes_no_one(
+        project, subject, body, reason):
+    import_mbox(project, [mail.iphone_plain(day=1, message_id="<first@x>")])
+    result = import_mbox(project, [mail.iphone_plain(day=4, subject=subject, body=body)])
+    assert result.exit_code == 0, result.stderr
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert discreet(project) == {"ann@example.com": "no"}
+    assert "asked to leave in their own words" not in result.stdout
+    assert reason in result.stdout
+    pending = project.run("subscribers", "pending").stdout
+    assert pending.startswith("1 message(s) wait"), pending
+    assert reason in pending
+
+
+def test_both_discreet_bodies_and_leave_words_wait_rather_than_unsubscribe(project):
+    import_mbox(project, [mail.iphone_plain(day=1, message_id="<first@x>")])
+    body = f"{mail.DISCREET_SUBSCRIBE_BODY}\n{mail.SWITCH_BODY}\nBitte abmelden."
+    result = import_mbox(project, [mail.iphone_plain(day=4, subject="Hello", body=body)])
+    assert statuses(project) == {"ann@example.com": "subscribed"}
+    assert "the text has both the subscribe-discreetly and the switch words" in result.stdout
 
 
 def test_an_existing_subscriber_who_subscribes_discreetly_becomes_discreet(project):
@@ -378,6 +414,21 @@ def test_show_says_the_preference_and_which_request_set_it(project):
     assert kim[-1].startswith("  2026-11-03T09:00:00+00:00  subscribe-discreetly  "
                               "'Subscribe, discreet version'")
     assert kim[-1].endswith("-> discreet")
+
+
+def test_show_lists_the_requests_by_date_so_the_markers_read_in_order(project):
+    # The later switch is read first: shown by Date, the markers follow the preference's replay.
+    import_mbox(project, [mail.iphone_plain(day=2), mail.switch(day=7)])
+    import_mbox(project, [mail.switch(day=5)])
+    lines = project.run("subscribers", "show", "ann@example.com").stdout.splitlines()
+    assert lines[-3:] == [
+        "  2026-11-02T09:00:00+00:00  subscribe    'Subscribe to the Mindshape newsletter'  "
+        "<ann-2@icloud.example>",
+        "  2026-11-05T09:00:00+00:00  switch       'Switch my email version'  "
+        "<ann-s5@icloud.example>  -> discreet",
+        "  2026-11-07T09:00:00+00:00  switch       'Switch my email version'  "
+        "<ann-s7@icloud.example>  -> usual version"]
+    assert discreet(project) == {"ann@example.com": "no"}
 
 
 def test_show_of_someone_who_never_changed_it(project):

@@ -10,7 +10,9 @@ footer (which says "Unsubscribe") never counts: quoted text is not the writer's
 (mailparts.own_text), and a line of the footer left unquoted is dropped here. Leave words
 with a "not" before them ("I don't want to unsubscribe") are not plain: held instead.
 The languages are those quote detection knows (mailparts.py). A subscribe subject over
-words that ask to leave, in any of them, is held for the editor, never applied.
+words that ask to leave, in any of them, is held for the editor, never applied. So is a
+discreet subscribe or a switch over them, in English too (discreet_requests.py holds those):
+"switch me, stop sending the usual one" asks for the other version, not to leave.
 """
 
 from __future__ import annotations
