@@ -421,7 +421,7 @@ def test_the_welcome_has_a_discreet_version(sample_project):
         (address,) = recipients_of(message)
         if address == "kim@example.org":
             assert_discreet_message(message, theirs, subject="Welcome",
-                                    body_title="Welcome to the Mindshape newsletter")
+                                    body_title="Thank you for signing up.")
         else:
             assert message["Subject"] == "Welcome to the Mindshape newsletter"
             assert message["From"].addresses[0].display_name == "Mindshape"
