@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS emitted_file ON emitted (file);
 CREATE INDEX IF NOT EXISTS emitted_sent_at ON emitted (sent_at);
 """
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS discreet (address_key TEXT PRIMARY KEY);"
            + _TABLE.format(name="emitted"))
 # Version 1 had no smtp states, a NOT NULL file and no sent_at/reply: SQLite cannot change a
 # CHECK or a NOT NULL in place, so the table is copied into the new shape.
@@ -210,6 +211,18 @@ class Ledger:
     def done_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM emitted WHERE state IN ('done', 'sent')"
                                ).fetchone()[0]
+
+    def discreet_count(self) -> int:
+        """Subscribers who have the discreet version (`note_discreet`, emit/versions.py)."""
+        return self.db.execute("SELECT count(*) FROM discreet JOIN emitted USING (address_key) "
+                               "WHERE state IN ('done', 'sent')").fetchone()[0]
+
+    def note_discreet(self, keys: list[str], usual: list[str], meta: tuple[str, str]) -> None:
+        """`keys` are given the discreet version, `usual` the usual one; `meta` set with it."""
+        with self._transaction():
+            self.db.executemany("INSERT OR IGNORE INTO discreet VALUES (?)", [(k,) for k in keys])
+            list(self._in("DELETE FROM discreet WHERE address_key IN ({marks})", usual))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
 
     def files_done(self, mode: str) -> list[str]:
         rows = self.db.execute("SELECT DISTINCT file FROM emitted WHERE state='done' AND mode=?",

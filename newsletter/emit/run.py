@@ -130,8 +130,8 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
     with _claim(folder) as claim, Ledger(folder) as ledger:
         claim.ledger = ledger
         report.recovered = _recover(folder, ledger)
-        if one_version:
-            check_same_versions(ledger, rendered, discreet, force)
+        note = (check_same_versions(ledger, rendered, discreet, force) if one_version
+                else None)  # notes who gets the discreet version, before the mode writes
         run = _run_id(ledger, force)
         mover = _Mover(folder, ledger, run) if force else None
         writer = mode_class(context.opened(ledger, run, prepared))
@@ -139,6 +139,8 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
         for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover,
                                         by_mode):
             given += len(chunk)
+            if note is not None:
+                note(chunk)
             writer.add(chunk)
         report.notes += notes or []
         report.notes += writer.close()

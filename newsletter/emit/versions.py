@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 from ..checks.discreet import refuse_revealing
 from ..errors import NewsletterError
 from ..mail.discreet import issue_variant, welcome_variant
 from ..render.renderer import RenderedIssue, Renderer
-from ..source.models import Issue
+from ..source.models import Issue, Subscriber
 from ..source.project import Project
 from ..subscribers.addresses import address_key
 from ..subscribers.lists import CsvList, RecipientList
@@ -73,23 +74,59 @@ def refuse_unsendable(project: Project, rendered: RenderedIssue,
 
 
 def check_same_versions(ledger: Ledger, rendered: RenderedIssue, discreet: RenderedIssue | None,
-                        force: bool) -> None:
+                        force: bool) -> Callable[[list[Subscriber]], None]:
     """Drafts already made carry the issue as it was then: a changed issue (either version)
     must not reach only the rest of the list. The usual version's hash is the one ledgers
-    have always kept; the discreet one's has a key of its own."""
-    versions = [(ISSUE_HASH, rendered, "the issue")]
-    if discreet is not None:
-        versions.append((DISCREET_HASH, discreet, "the issue's discreet version"))
-    for key, version, label in versions:
-        before = ledger.meta(key)
-        if before and before != _digest(version) and ledger.done_count() and not force:
-            raise NewsletterError(
-                f"{label} changed since it was emitted to {ledger.done_count()} subscriber(s)",
-                "undo the change, or run with --force to emit the new version to everyone")
-    for key, version, _ in versions:
-        ledger.set_meta(key, _digest(version))
+    have always kept; the discreet one's has a key of its own, recorded only once a
+    discreet subscriber is given that version (the ledger notes who), and compared only
+    while one of them has it: the discreet version may change until then. Returns what
+    the run calls with each chunk before the mode gets it."""
+    before = ledger.meta(ISSUE_HASH)
+    if before and before != _digest(rendered) and ledger.done_count() and not force:
+        raise _changed("the issue", ledger.done_count())
+    ledger.set_meta(ISSUE_HASH, _digest(rendered))
+    if discreet is None:
+        return lambda chunk: None  # refuse_unsendable let no discreet subscriber through
+    digest, before = _discreet_digest(discreet), ledger.meta(DISCREET_HASH)
+    had = ledger.discreet_count() if before else 0
+    if before and before != digest and had and not force:
+        raise _changed("the issue's discreet version", had)
+    if before and not had:  # nobody has that version (its drafts were removed on resume)
+        ledger.set_meta(DISCREET_HASH, None)
+    elif had:
+        ledger.set_meta(DISCREET_HASH, digest)  # the same, or --force gives the new one
+    return _Notes(ledger, digest, noted=bool(had))
+
+
+class _Notes:
+    """Notes in the ledger who is given the discreet version, with its hash, before the
+    mode writes their drafts; once any is noted, the others are noted as usual (a --force
+    run may give a switched subscriber the other version)."""
+
+    def __init__(self, ledger: Ledger, digest: str, noted: bool) -> None:
+        self.ledger, self.digest, self.noted = ledger, digest, noted
+
+    def __call__(self, chunk: list[Subscriber]) -> None:
+        keys = [address_key(s.email) for s in chunk if s.discreet]
+        usual = [address_key(s.email) for s in chunk if not s.discreet] if self.noted else []
+        if keys or usual:
+            self.ledger.note_discreet(keys, usual, (DISCREET_HASH, self.digest))
+            self.noted = True
+
+
+def _changed(label: str, count: int) -> NewsletterError:
+    return NewsletterError(f"{label} changed since it was emitted to {count} subscriber(s)",
+                           "undo the change, or run with --force to emit the new version to "
+                           "everyone")
 
 
 def _digest(version: RenderedIssue) -> str:
     return hashlib.sha256("\0".join((version.subject, version.text_with_slot,
                                        version.html_with_slot)).encode()).hexdigest()
+
+
+def _discreet_digest(version: RenderedIssue) -> str:
+    """The usual parts and the neutral From name and List-Id phrase (mail/message.py takes
+    both from sender_name), which show in the inbox line as much as the subject does."""
+    names = version.discreet.sender_name if version.discreet else ""
+    return hashlib.sha256("\0".join((_digest(version), names, names)).encode()).hexdigest()
