@@ -32,7 +32,7 @@ DISCREET_HASH = "issue-discreet"  # and for the discreet one
 def render_issue(project: Project, issue: Issue) -> tuple[RenderedIssue, RenderedIssue | None]:
     """(the usual version, the discreet one or None without a discreet: section)."""
     renderer = Renderer(project.root, project.config)
-    variant = issue_variant(project.config, issue.number, issue.date, issue.id)
+    variant = issue_variant(project.config, issue.number, issue.date)
     return renderer.render(issue), renderer.render(issue, variant) if variant else None
 
 

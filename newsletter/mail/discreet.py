@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 import jinja2.sandbox
 
-from ..errors import NewsletterError
+from ..errors import NewsletterError, display_path
 from ..render.inbox import DiscreetVariant
 from ..source import fields as f
 from ..source.config import Config
 from ..source.schema import Section, optional, required
 from ..source.sections import declare_check, declare_section
-from .inbox_words import ALARMING, REVEALING_STEMS, word_pattern
+from ..source.yamlsource import load_yaml
+from .inbox_words import find_revealing
 from .mailto import mailto_link
 
 SECTION = "discreet"
@@ -37,7 +39,7 @@ DEFAULT_WELCOME_SUBJECT = "Welcome"
 @dataclass(frozen=True)
 class DiscreetSettings:
     sender_name: str
-    subject: str  # a Jinja string over `issue` (number, date, id)
+    subject: str  # a Jinja string over `issue` (number and date only)
     preheader: str
     subscribe_subject: str
     subscribe_body: str
@@ -53,39 +55,70 @@ class DiscreetError(NewsletterError):
 
 @dataclass(frozen=True)
 class IssueFacts:
-    """What the subject template may use: nothing that could say what the issue is about."""
+    """What the subject template may use: nothing that could say what the issue is about
+    (not its id: that is the file's name, the topic's slug, as in 002-parts-that-help)."""
 
     number: int
     date: dt.date
-    id: str
 
 
+ALLOWED = ("issue.number", "issue.date")
+_ALLOWED_HINT = (f"use only {' and '.join(ALLOWED)}, which say nothing of what the issue is "
+                 "about, as in \"Notes · {{ issue.number }}\"")
 # Not autoescaped: the result is a mail header, not HTML (the HTML <title> escapes it as
-# data). The sandbox and StrictUndefined keep the template to the three facts above.
+# data). The sandbox and StrictUndefined keep the template to the facts above; there is no
+# loader, and the tags that would need one are refused before rendering.
 _ENVIRONMENT = jinja2.sandbox.ImmutableSandboxedEnvironment(
     autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 _SUBJECT_FIELD = f.header_text(120)
+_OTHER_TEMPLATES = {jinja2.nodes.Include: "include", jinja2.nodes.Extends: "extends",
+                    jinja2.nodes.Import: "import", jinja2.nodes.FromImport: "from ... import"}
+
+
+def _refused(tree: jinja2.nodes.Template) -> str | None:
+    """Why the parsed template may not be used, or None: a tag that reads another template,
+    or an attribute of `issue` it does not have (StrictUndefined would say so, in Jinja's
+    words; this says which ones there are)."""
+    for node in tree.find_all(tuple(_OTHER_TEMPLATES)):
+        return (f"{{% {_OTHER_TEMPLATES[type(node)]} %}} cannot be used: the subject is one "
+                "line of its own, not built from other templates")
+    allowed = {name.split(".")[1] for name in ALLOWED}
+    for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+        key = node.attr if isinstance(node, jinja2.nodes.Getattr) else getattr(node.arg, "value",
+                                                                                 None)
+        if (isinstance(node.node, jinja2.nodes.Name) and node.node.name == "issue"
+                and isinstance(key, str) and key not in allowed):
+            return f"issue.{key} is not one of the names it may use: {', '.join(ALLOWED)}"
+    return None
 
 
 def render_subject(template: str, facts: IssueFacts) -> str:
-    """The discreet subject for one issue, as validated as any subject in the config."""
+    """The discreet subject for one issue, as validated as any subject in the config. Any
+    failure of the template (a syntax error, an unknown name, a tag that reads another
+    template, an error while rendering such as a division by zero) is a DiscreetError."""
     try:
+        refused = _refused(_ENVIRONMENT.parse(template))
+        if refused:
+            raise f.Invalid(refused)
         subject = _ENVIRONMENT.from_string(template).render(issue=facts)
         return _SUBJECT_FIELD(subject)
-    except (jinja2.TemplateError, f.Invalid) as exc:
-        message = exc.message if isinstance(exc, f.Invalid) else str(exc)
+    except Exception as exc:  # whatever the template does, it is the config's to fix
+        if isinstance(exc, f.Invalid):
+            message = exc.message
+        elif isinstance(exc, jinja2.TemplateError):
+            message = str(exc)
+        else:
+            message = f"it fails when rendered: {type(exc).__name__}: {exc}"
         raise DiscreetError(f"newsletter.yaml: discreet.subject: for issue {facts.number}: "
-                            f"{message}", "write it like \"Notes · {{ issue.number }}\"") from None
+                            f"{message}", _ALLOWED_HINT) from None
 
 
 def _subject_template(value: Any) -> str:
     template = f.text(200)(value)
     try:
-        render_subject(template, IssueFacts(1, dt.date(2000, 1, 1), "1"))
+        render_subject(template, IssueFacts(1, dt.date(2000, 1, 1)))
     except DiscreetError as exc:
-        raise f.Invalid(exc.message.split(": for issue 1: ", 1)[-1],
-                        "use only issue.number, issue.date and issue.id, as in "
-                        "\"Notes · {{ issue.number }}\"") from None
+        raise f.Invalid(exc.message.split(": for issue 1: ", 1)[-1], exc.hint) from None
     return template
 
 
@@ -156,25 +189,39 @@ def discreet_settings(config: Config) -> DiscreetSettings | None:
 
 
 def revealing_word(text: str, config: Config) -> str | None:
-    """The first word in `text` a discreet inbox line may not show, or None: an alarming
-    word, one about what the newsletter covers, the newsletter's name or a word of the
-    project's own list."""
-    alarming = ALARMING.search(text)
-    if alarming:
-        return alarming.group(0)
+    """The first word in `text` a discreet inbox line may not show, as written there, or
+    None: an alarming word, one about what the newsletter covers, the newsletter's or the
+    sender's name (also spaced or hyphenated: "mind shape") or a word of the project's own
+    list; invisible and fullwidth characters do not hide one (inbox_words.fold)."""
     settings = discreet_settings(config)
     own = settings.words if settings else ()
     names = {config.name, config.sender.name}
     name_words = {word for name in names for word in name.split() if len(word) >= 4}
-    found = word_pattern(REVEALING_STEMS, (*names, *name_words, *own)).search(text)
-    return found.group(0) if found else None
+    return find_revealing(text, own, (*names, *name_words))
 
 
-def discreet_subject(config: Config, number: int, date: dt.date, issue_id: str) -> str:
-    """The discreet subject of one issue; the section must be set."""
+def key_line(config: Config, key: str) -> int | None:
+    """discreet.KEY's line in newsletter.yaml (the section's when the key is not written)."""
+    try:
+        doc, _ = load_yaml(config.path.read_text(encoding="utf-8"), config.path)
+    except (OSError, UnicodeDecodeError, NewsletterError):
+        return None
+    lines = doc.lines if doc is not None else {}
+    return lines.get((SECTION, key)) or lines.get((SECTION,))
+
+
+def discreet_subject(config: Config, number: int, date: dt.date) -> str:
+    """The discreet subject of one issue; the section must be set. A template that fails for
+    this issue only (it rendered for the check at load) names its newsletter.yaml line."""
     settings = discreet_settings(config)
     assert settings is not None, "discreet_subject without a discreet: section"
-    return render_subject(settings.subject, IssueFacts(number, date, issue_id))
+    try:
+        return render_subject(settings.subject, IssueFacts(number, date))
+    except DiscreetError as exc:
+        line = key_line(config, "subject")
+        where = display_path(config.path) + (f":{line}" if line else "")
+        raise DiscreetError(where + exc.message.removeprefix("newsletter.yaml"),
+                            exc.hint) from None
 
 
 def switch_link(config: Config, settings: DiscreetSettings) -> str:
@@ -182,13 +229,12 @@ def switch_link(config: Config, settings: DiscreetSettings) -> str:
     return mailto_link(config.sender.email, settings.switch_subject, settings.switch_body)
 
 
-def issue_variant(config: Config, number: int, date: dt.date,
-                  issue_id: str) -> DiscreetVariant | None:
+def issue_variant(config: Config, number: int, date: dt.date) -> DiscreetVariant | None:
     """What the renderer needs for an issue's discreet variant; None without the section."""
     settings = discreet_settings(config)
     if settings is None:
         return None
-    return DiscreetVariant(settings.sender_name, discreet_subject(config, number, date, issue_id),
+    return DiscreetVariant(settings.sender_name, discreet_subject(config, number, date),
                            settings.preheader, switch_link(config, settings),
                            config.sender.email, settings.switch_subject)
 
