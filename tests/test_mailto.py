@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from newsletter.emit.mailto_links import MAX_LINK, MailtoError, body_text, mailto_files, plan_mailto
+from newsletter.emit.welcome import render_welcome
 from newsletter.mail.mailto import mailto_link, unsubscribe_link
 from newsletter.render.renderer import Renderer
 from newsletter.source.models import Subscriber
@@ -409,3 +410,14 @@ def test_values_are_encoded_as_quote_encodes_them_with_crlf_line_breaks():
         expected = quote(value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n"),
                          safe=_RAW_IN_VALUE)
         assert _encode(value) == expected, value
+
+
+def test_the_welcomes_short_body_lists_no_empty_in_this_issue(sample_project):
+    # The welcome has no pieces: its short body said "In this issue:" over nothing.
+    project = load_project(sample_project.root)
+    welcome = render_welcome(project)
+    body = body_text(project.config, welcome, "short")
+    assert "In this issue" not in body
+    assert body.startswith(welcome.issue.subject) and "Educational, not diagnostic." in body
+    issue = rendered(sample_project.root, "002-parts-that-help")
+    assert "In this issue:\n- " in body_text(*issue, "short")

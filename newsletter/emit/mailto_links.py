@@ -129,7 +129,9 @@ def body_text(config: Config, rendered: RenderedIssue, kind: str) -> str:
         # The intro's first paragraph: the whole intro alone nearly fills a link.
         intro = markdown_to_text(issue.intro, _UNWRAPPED).strip().split("\n\n")[0]
         pieces = "\n".join(f"- {e.chunk.title}: {e.chunk.url}" for e in issue.entries)
-        blocks = [*first, issue.subject, intro, f"In this issue:\n{pieces}", web]
+        # The welcome carries no pieces: no empty "In this issue:" then.
+        listed = [f"In this issue:\n{pieces}"] if issue.entries else []
+        blocks = [*first, issue.subject, intro, *listed, web]
     else:
         raise ValueError(f"unknown body {kind!r}; one of {', '.join(BODIES)}")
     switch = [f"You get the discreet version of these emails. To switch to the usual version, "
