@@ -280,7 +280,7 @@ def test_an_older_request_read_late_is_replayed_in_date_order(project):
 def test_a_switch_from_someone_not_subscribed_waits_and_subscribes_no_one(project):
     result = import_mbox(project, [mail.switch("kim@example.com", "Kim", day=5)])
     assert "0 new, 0 unsubscribed, 0 bouncing, 0 not understood." in result.stdout
-    assert "1 requests held for you to decide." in result.stdout
+    assert "1 request(s) held for you to decide." in result.stdout
     assert ("(a switch between the discreet and the usual version from kim@example.com, who "
             "is not in the store: nothing was switched)") in result.stdout
     assert statuses(project) == {}

@@ -501,7 +501,7 @@ def test_a_date_in_the_future_is_held_never_taken_as_now(project):
     future = mail.iphone_plain(day=2).replace(mail.when(2).encode(),
                                               b"Mon, 01 Jan 2035 09:00:00 +0000")
     result = import_mbox(project, [future])
-    assert "1 requests held for you to decide." in result.stdout
+    assert "1 request(s) held for you to decide." in result.stdout
     assert ("  #1  signups.mbox #1  2035-01-01 09:00  Subscribe to the Mindshape newsletter  "
             "(Date 2035-01-01 is in the future)") in result.stdout.splitlines()
     assert statuses(project) == {}

@@ -62,7 +62,7 @@ def subscribers_import(project_dir: Path, source: str) -> None:
              (counts["auto_replies"], "auto-replies ignored"),
              (counts["unchanged"], "requests that changed nothing (older or repeated)"),
              (counts["suppressed"], "requests from forgotten addresses ignored"),
-             (counts["held_requests"], "requests held for you to decide")]
+             (counts["held_requests"], "request(s) held for you to decide")]
     for count, what in extra:
         if count:
             echo(f"{count} {what}.")
