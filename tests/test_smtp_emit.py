@@ -7,8 +7,10 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
+from helpers import mailparser_many
 from postfix_server import PostfixServer, postfix_fixture, postfix_server_fixture
 from smtp_emit import built_for, header, readers, states, use_server, write_list
+from test_discreet_emit import assert_discreet_message, assert_usual_message
 
 __all__ = ["postfix_fixture", "postfix_server_fixture"]
 
@@ -104,3 +106,25 @@ def test_a_certificate_not_from_a_trusted_ca_is_refused(sample_project, env, tmp
                                        "trusted: unable to get local issuer certificate")
     assert "SSL_CERT_FILE" in result.errors[0]
     assert env.delivered() == {}
+
+
+def test_a_discreet_subscriber_receives_the_discreet_version_through_postfix(
+        sample_project, env, tmp_path):
+    # What reaches the mailbox, not what we handed over: Postfix keeps the neutral From name,
+    # Subject, List-Id and first lines of a discreet subscriber's message, and the usual one's.
+    use_server(sample_project, "localhost", env.port, "starttls", username=env.user)
+    listed = tmp_path / "list.csv"
+    listed.write_text("email,name,discreet\nkim@example.org,Kim,yes\nsam@example.org,Sam,no\n",
+                      encoding="utf-8")
+    result = sample_project.run("emit", "2", "--mode", "smtp", "--subscribers", str(listed))
+    assert result.exit_code == 0, result.stderr
+    assert env.wait_delivered(2) == {"kim@example.org": 1, "sam@example.org": 1}
+    paths = []
+    for address in ("kim@example.org", "sam@example.org"):
+        [stored] = env.messages_for(address)
+        paths.append(tmp_path / f"{address}.eml")
+        paths[-1].write_bytes(without_prepended(stored))
+    kim, sam = (BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in paths)
+    theirs_kim, theirs_sam = mailparser_many(paths)
+    assert_discreet_message(kim, theirs_kim)
+    assert_usual_message(sam, theirs_sam)
