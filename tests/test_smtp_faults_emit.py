@@ -302,3 +302,27 @@ def test_a_bracketed_address_literal_host_connects(sample_project, fault_server,
     result = send(sample_project, readers(2), tmp_path)
     assert result.exit_code == 0, result.stderr
     assert fault_server.delivered() == {a: 1 for a in readers(2)}
+
+
+def test_drafts_after_an_smtp_run_leave_out_whoever_may_have_the_message(sample_project,
+                                                                         fault_server, tmp_path):
+    # A reply lost after the final dot: the server may have the message. Switching to drafts
+    # must not give that reader a second copy; --force is the editor saying to anyway.
+    setup(sample_project, fault_server)
+    fault_server.plan = FaultPlan(drop_after_dot={3})
+    assert send(sample_project, readers(5), tmp_path).exit_code == 0
+    assert states(sample_project)["reader002@example.org"] == "sending"
+    listed = tmp_path / "list.csv"
+    drafts = sample_project.run("emit", "2", "--mode", "eml", "--subscribers", str(listed))
+    assert drafts.exit_code == 0, drafts.stderr
+    assert ("1 subscriber(s) got no eml draft: an SMTP message to them may have arrived (its "
+            "reply was lost)") in drafts.stdout
+    outbox = sample_project.out / ISSUE_DIR / "outbox"
+    assert not outbox.exists() or not list(outbox.glob("*.eml"))
+    assert states(sample_project)["reader002@example.org"] == "sending"
+    forced = sample_project.run("emit", "2", "--mode", "eml", "--subscribers", str(listed),
+                                "--force")
+    assert forced.exit_code == 0, forced.stderr
+    to = [header(path.read_bytes(), "To") for path in outbox.glob("*.eml")]
+    assert any("reader002@example.org" in value for value in to)
+    assert "got no eml draft" not in forced.stdout

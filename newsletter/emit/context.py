@@ -87,6 +87,9 @@ class EmitMode(Protocol):
     # True: the mode gives each subscriber their version (IssueContext.variant, or the
     # factories' .of(subscriber)); a list with a discreet subscriber is refused otherwise.
     versions: ClassVar[bool]
+    # True: the mode decides itself about subscribers whose SMTP message may have arrived
+    # (the ledger's 'sending': smtp's --resend-uncertain); other modes never get them.
+    handles_uncertain: ClassVar[bool]
     emitted: int  # subscribers recorded done so far
     outcome: Any  # what the run did, for the command, beyond notes (None for most modes)
 
@@ -115,6 +118,7 @@ class BaseMode:
     companions: ClassVar[dict[str, str]] = {}
     reports_progress: ClassVar[bool] = False
     versions: ClassVar[bool] = False
+    handles_uncertain: ClassVar[bool] = False
 
     def __init__(self, context: EmitContext) -> None:
         self.context = context

@@ -67,6 +67,7 @@ class EmitReport:
     cleaned: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recovered: int = 0
+    uncertain: int = 0  # left out: their SMTP message may have arrived (modes but smtp)
     outcome: Any = None  # the mode's own account of the run (smtp: SmtpOutcome)
 
 
@@ -138,12 +139,19 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
         by_mode, given = mode_class.reports_progress, 0
         for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover,
                                         by_mode):
+            if not (mode_class.handles_uncertain or force):
+                chunk = _without_uncertain(chunk, ledger, report)
             given += len(chunk)
             if note is not None:
                 note(chunk)
             writer.add(chunk)
         report.notes += notes or []
         report.notes += writer.close()
+        if report.uncertain:
+            report.notes.append(
+                f"{report.uncertain} subscriber(s) got no {mode} draft: an SMTP message to them "
+                "may have arrived (its reply was lost). `emit --mode smtp --resend-uncertain` "
+                "sends it again, with the same Message-ID; --force makes them a draft anyway.")
         report.emitted = writer.emitted
         report.outcome = writer.outcome
         if mover is not None:
@@ -283,6 +291,15 @@ def _not_done(chunk: list[Subscriber], ledger: Ledger, report: EmitReport,
     if progress and done:
         progress(len(done))
     return [s for s, key in zip(chunk, keys, strict=True) if key not in done]
+
+
+def _without_uncertain(chunk: list[Subscriber], ledger: Ledger,
+                       report: EmitReport) -> list[Subscriber]:
+    """The chunk less those whose SMTP message is 'sending' (the server may have it)."""
+    rows = ledger.rows_of([address_key(s.email) for s in chunk])
+    kept = [s for s in chunk if getattr(rows.get(address_key(s.email)), "state", 0) != "sending"]
+    report.uncertain += len(chunk) - len(kept)
+    return kept
 
 
 def _web_page_note(project: Project, rendered: RenderedIssue) -> list[str]:

@@ -65,6 +65,7 @@ class SmtpMode(BaseMode):
                         "for a login, smtp.username; README lists providers' settings)")
     reports_progress = True
     versions = True  # each subscriber's message is of their version (_deliver)
+    handles_uncertain = True  # listed, and resent only with --resend-uncertain (add)
 
     @classmethod
     def enabled(cls, config: Config) -> bool:
