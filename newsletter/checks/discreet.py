@@ -4,7 +4,7 @@ A discreet subscriber reads on a shared phone or laptop (mail/discreet.py): the 
 the subject as rendered for the issue (the welcome's own subject for the welcome) and the
 preheader are what a notification or an inbox list shows to whoever looks, so a revealing
 word in any of them is an error, at build's preflight and in `check`; `emit` and `welcome`
-refuse it too (emit/variants.py). So is a discreet subject or preheader that shares a run of
+refuse it too (emit/versions.py). So is a discreet subject or preheader that shares a run of
 three or more words with the issue's own subject, preheader or a chunk's title (the welcome's
 subject and preheader for the welcome): "The parts of you that are trying to help" says what
 the email is about with no word of the list. Without a discreet: section there is nothing to

@@ -158,7 +158,7 @@ class MessageFactories:
     def variant(self, discreet: bool) -> MessageFactory:
         if not discreet:
             return self.usual
-        if self.discreet is None:  # emit refuses such a list before this (emit/variants.py)
+        if self.discreet is None:  # emit refuses such a list before this (emit/versions.py)
             raise RenderError("a discreet subscriber, and no discreet version to send them",
                               "add a discreet: section to newsletter.yaml (README, "
                               "\"Discreet mode\")")
