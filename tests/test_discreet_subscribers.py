@@ -23,6 +23,7 @@ from test_subscribers import import_mbox, statuses, store_db
 from newsletter.source.config import load_config
 from newsletter.subscribers import schema
 from newsletter.subscribers.csvfile import read_csv
+from newsletter.subscribers.lists import CsvList, StoreList
 from newsletter.subscribers.store import open_store
 from newsletter.web.signup import discreet_links, signup_html
 
@@ -127,6 +128,21 @@ def test_the_store_hands_emit_the_preference(project):
     with open_store(project.root) as store:
         assert sorted((s.email, s.discreet) for s in store.active()) == [
             ("ann@example.com", True), ("bob@example.org", False)]
+        # emit looks for discreet subscribers only in a list that may hold one
+        assert StoreList(store).may_be_discreet()
+
+
+def test_only_a_list_that_can_hold_a_discreet_subscriber_is_read_for_one(project, tmp_path):
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    plain.write_text("email,name\nann@example.com,Ann\n", encoding="utf-8")
+    marked.write_text("Email, Discreet \nann@example.com,no\n", encoding="utf-8")
+    assert not CsvList(plain).may_be_discreet()
+    assert CsvList(marked).may_be_discreet()
+    with open_store(project.root) as store, store.transaction():
+        store.apply(kind="subscribe", address="bob@example.org", name="", subject="Subscribe",
+                    date=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), message_id=None)
+    with open_store(project.root) as store:
+        assert not StoreList(store).may_be_discreet()
 
 
 # Intake: subscribe discreetly

@@ -51,11 +51,14 @@ def refuse_unsendable(project: Project, rendered: RenderedIssue,
     """Raise before anything is touched when a subscriber could only get the wrong version:
     a discreet version that gives itself away, or a discreet subscriber in the list and no
     discreet version, or a mode that cannot send it (EmitMode.versions). The whole list is
-    read for that only in those two cases."""
+    read for that only in those two cases, and only when it can hold a discreet subscriber
+    (a CSV with a discreet column, a store with one)."""
     if discreet is not None:
         refuse_revealing(project.config, rendered.issue)
         if mode.versions:
             return
+    if not recipients.may_be_discreet():
+        return
     sender = address_key(project.config.sender.email)
     asked = [row for row in recipients.rows() if row.subscriber is not None
              and row.subscriber.discreet and address_key(row.subscriber.email) != sender]

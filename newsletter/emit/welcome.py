@@ -100,6 +100,9 @@ class _Only:
         self.recipients.check()
         return len(self.keys)
 
+    def may_be_discreet(self) -> bool:
+        return self.recipients.may_be_discreet()
+
     def rows(self) -> Iterator[Row]:
         for row in self.recipients.rows():
             if row.subscriber is not None and address_key(row.subscriber.email) in self.keys:

@@ -58,6 +58,16 @@ def check_readable(path: Path) -> int:
             rows += 1
 
 
+def has_column(path: Path, name: str) -> bool:
+    """Whether the CSV's first line names the column `name` (case and spaces aside)."""
+    with _open(path) as handle:
+        try:
+            header = next(csv.reader(handle), [])
+        except (UnicodeDecodeError, csv.Error):
+            return True  # unreadable: read_csv reports it, and no shortcut is taken
+    return name in (column.strip().lower() for column in header)
+
+
 def read_csv(path: Path) -> Iterator[Row]:
     """Every data row of the CSV, with invalid addresses reported as problems, not raised."""
     with _open(path) as handle:

@@ -11,7 +11,7 @@ from ..errors import Problem, display_path
 from ..source.fields import Invalid
 from ..source.models import Subscriber
 from .addresses import normalise_address
-from .csvfile import Row, check_readable, read_csv
+from .csvfile import Row, check_readable, has_column, read_csv
 from .store import SUBSCRIBED, SubscriberStore
 
 
@@ -25,6 +25,11 @@ class RecipientList(Protocol):
     def check(self) -> int: ...
 
     def rows(self) -> Iterator[Row]: ...
+
+    def may_be_discreet(self) -> bool:
+        """False when no row can ask for the discreet version, read without a pass over the
+        list: emit then skips the pass that looks for one (emit/versions.py)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class CsvList:
     def rows(self) -> Iterator[Row]:
         return read_csv(self.path)
 
+    def may_be_discreet(self) -> bool:
+        return has_column(self.path, "discreet")
+
 
 @dataclass(frozen=True)
 class StoreList:
@@ -58,6 +66,9 @@ class StoreList:
 
     def check(self) -> int:
         return self.store.count(SUBSCRIBED)
+
+    def may_be_discreet(self) -> bool:
+        return self.store.discreet_count() > 0
 
     def rows(self) -> Iterator[Row]:
         for number, subscriber in enumerate(self.store.active(), 1):

@@ -155,6 +155,11 @@ class SubscriberStore:
         return self.db.execute("SELECT count(*) FROM subscribers WHERE status = ?",
                                (status,)).fetchone()[0]
 
+    def discreet_count(self) -> int:
+        """Subscribed addresses that asked for the discreet version."""
+        return self.db.execute("SELECT count(*) FROM subscribers WHERE status = ? AND discreet",
+                               (SUBSCRIBED,)).fetchone()[0]
+
     def processed_state(self, message_key: str) -> str:
         """'read' (this message was read before), 'reused' (its Message-ID was, on a
         different message) or 'new'. Keys are "Message-ID\ndigest"; stores written
