@@ -15,7 +15,8 @@ from pathlib import Path
 from ..source.models import Issue
 from ..source.schedule import WentOut
 from ..subscribers.addresses import address_key
-from .ledger import LEDGER_FILE, Ledger, Row
+from .ledger import LEDGER_FILE, Ledger
+from .ledger_smtp import Row
 
 SMTP = "smtp"  # the smtp mode's ledger rows; every other mode writes files (drafts, links)
 OUT_DIR = "out"  # emit's default --out, in the project

@@ -23,13 +23,14 @@ import stat
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import clock
 from ..errors import OutputError, display_path
 from ..output import no_room, output_error, private_folder
 from ..sqlite_tx import immediate, use_wal
+from .group_commit import GroupCommit
+from .ledger_smtp import Entry, SmtpRows
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 2
@@ -50,8 +51,11 @@ CREATE TABLE IF NOT EXISTS {name} (
     reply       TEXT                -- smtp: the server's last reply (queue id, or why not)
 );
 """
+# No index on state: every query by state runs once a run (a scan of 100,000 rows takes
+# milliseconds), while an SMTP run changes a row's state with every message, and the index
+# made each of those commits a third dearer. Ledgers written with it lose it.
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS emitted_state ON emitted (state);
+DROP INDEX IF EXISTS emitted_state;
 CREATE INDEX IF NOT EXISTS emitted_file ON emitted (file);
 CREATE INDEX IF NOT EXISTS emitted_sent_at ON emitted (sent_at);
 """
@@ -67,18 +71,6 @@ _MIGRATE_1_TO_2 = (
     "DROP TABLE emitted",
     "ALTER TABLE emitted_v2 RENAME TO emitted",
 )
-
-
-# The previous message's 'sent' (its time, reply and key: a held mark) and this one's
-# 'sending', in one statement.
-_SENT_AND_SENDING = """
-UPDATE emitted SET
-    state = CASE WHEN address_key = ?1 THEN 'sending' ELSE 'sent' END,
-    at = CASE WHEN address_key = ?1 THEN ?2 ELSE ?3 END,
-    sent_at = CASE WHEN address_key = ?1 THEN ?2 ELSE sent_at END,
-    reply = CASE WHEN address_key = ?1 THEN reply ELSE ?4 END
-WHERE address_key IN (?1, ?5)
-"""
 
 
 def _companions(path: Path) -> list[Path]:
@@ -103,29 +95,7 @@ def _open_failed(path: Path, exc: sqlite3.Error) -> OutputError:
                        "check the output folder is writable")
 
 
-@dataclass(frozen=True)
-class Entry:
-    address_key: str
-    address: str
-    mode: str
-    file: str | None
-    message_id: str | None
-
-
-@dataclass(frozen=True)
-class Row:
-    """A subscriber's row as an SMTP run reads it."""
-
-    address_key: str
-    address: str
-    mode: str
-    state: str
-    message_id: str | None
-    sent_at: str | None
-    reply: str | None
-
-
-class Ledger:
+class Ledger(SmtpRows):
     """The ledger of one issue's folder. Use as a context manager."""
 
     def __init__(self, folder: Path) -> None:
@@ -133,6 +103,8 @@ class Ledger:
         self.path = folder / LEDGER_FILE
         self.recorded = False  # begin() was called: this run's files may be on disk
         self._held: list[tuple[str, str, str]] = []  # 'sent' marks for the next commit
+        self._held_lock = threading.Lock()  # not self.lock: never waits for a commit
+        self._sending = GroupCommit(self._commit_sending)
         try:
             private_folder(folder)
             # 0600 before SQLite writes a byte: it gives -wal and -shm the file's mode.
@@ -202,9 +174,7 @@ class Ledger:
 
     def done_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` already have this issue."""
-        # "+state": look keys up by the primary key; the planner would otherwise pick the
-        # state index and read every done row for each chunk (quadratic over a long list).
-        return {row[0] for row in self._in("SELECT address_key FROM emitted WHERE +state IN "
+        return {row[0] for row in self._in("SELECT address_key FROM emitted WHERE state IN "
                                            "('done', 'sent') AND address_key IN ({marks})",
                                            list(keys))}
 
@@ -275,96 +245,6 @@ class Ledger:
             self.db.executemany("UPDATE emitted SET state='done' WHERE address_key=?",
                                 [(e.address_key,) for e in entries])
 
-    # --- SMTP: one row per subscriber, pending -> sending -> sent | failed ------------------
-
-    def rows_of(self, keys: list[str]) -> dict[str, Row]:
-        """The rows of these keys that exist, by key."""
-        with self.lock:
-            return {row[0]: Row(*row) for row in self._in(
-                "SELECT address_key, address, mode, state, message_id, sent_at, reply "
-                "FROM emitted WHERE address_key IN ({marks})", keys)}
-
-    def queue(self, entries: list[Entry], run: str) -> None:
-        """Record subscribers as pending with their Message-ID (kept for every attempt)."""
-        self.begin(entries, run)
-
-    def mark_sending(self, key: str) -> str:
-        """Committed before the message's content is sent: from here a kill leaves it
-        uncertain. Returns the time recorded."""
-        at = clock.now().isoformat(timespec="seconds")
-        with self.lock:
-            if len(self._held) != 1:
-                with self._transaction():
-                    self.db.execute("UPDATE emitted SET state='sending', at=?, sent_at=? "
-                                    "WHERE address_key=?", (at, at, key))
-                return at
-            held = self._held.pop()  # the usual case: one statement for both rows
-            try:
-                with self._transaction():
-                    self.db.execute(_SENT_AND_SENDING, (key, at, *held))
-            except BaseException:
-                self._held.append(held)
-                raise
-        return at
-
-    def mark(self, key: str, state: str, reply: str) -> None:
-        """The server's answer: 'sent' (its queue id), 'failed' (its refusal), or 'pending'
-        again (a 4xx, or a message that never got past the final dot)."""
-        assert state in ("sent", "failed", "pending"), state
-        at = clock.now().isoformat(timespec="seconds")
-        with self._transaction():
-            if state == "pending":  # never sent: it does not count towards smtp.per_day
-                self.db.execute("UPDATE emitted SET state=?, at=?, reply=?, sent_at=NULL "
-                                "WHERE address_key=?", (state, at, reply, key))
-            else:
-                self.db.execute("UPDATE emitted SET state=?, at=?, reply=? WHERE address_key=?",
-                                (state, at, reply, key))
-
-    def mark_sent_later(self, key: str, reply: str) -> None:
-        """'sent' with the server's reply, written by the next commit, whichever it is (most
-        often the next message's 'sending'): an fsynced commit costs as much as sending a
-        message. Until then the row reads 'sending', so a kill leaves it uncertain (never
-        resent by itself), at most one per connection; `flush` writes what is held."""
-        at = clock.now().isoformat(timespec="seconds")
-        with self.lock:
-            self._held.append((at, reply, key))
-
-    def flush(self) -> None:
-        """Commit the held 'sent' marks (at the end of a run, or of a batch)."""
-        with self.lock:
-            if self._held:
-                with self._transaction():
-                    pass
-
-    def sent_since(self, moment: str) -> tuple[int, str | None]:
-        """(messages whose DATA began at or after `moment`, an ISO time, and the oldest of
-        those times): what smtp.per_day counts, sent or uncertain or refused after DATA.
-        smtp.per_day is the account's, so the ledgers beside this one (the other issues,
-        the welcome) count too."""
-        with self.lock:
-            count, oldest = self.db.execute(
-                "SELECT count(*), min(sent_at) FROM emitted WHERE sent_at >= ?",
-                (moment,)).fetchone()
-        for path in sorted(self.folder.parent.glob(f"*/{LEDGER_FILE}")):
-            if path.parent != self.folder:
-                more, first = _sent_since_in(path, moment)
-                count += more
-                oldest = min((t for t in (oldest, first) if t), default=None)
-        return count, oldest
-
-    def counts(self) -> dict[tuple[str, str], int]:
-        """What went out, for `status`: (mode, state) -> subscribers."""
-        with self.lock:
-            return {(mode, state): n for mode, state, n in self.db.execute(
-                "SELECT mode, state, count(*) FROM emitted GROUP BY mode, state ORDER BY 1, 2")}
-
-    def in_state(self, state: str, mode: str = "smtp") -> list[Row]:
-        """Rows in `state` ('sending': the uncertain ones; 'failed', with their reply)."""
-        with self.lock:
-            return [Row(*row) for row in self.db.execute(
-                "SELECT address_key, address, mode, state, message_id, sent_at, reply "
-                "FROM emitted WHERE state=? AND mode=? ORDER BY address_key", (state, mode))]
-
     def _in(self, query: str, keys: list[str], first: tuple = ()) -> Iterator[tuple]:
         for start in range(0, len(keys), 500):
             part = keys[start:start + 500]
@@ -374,27 +254,18 @@ class Ledger:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One write transaction, which also writes the held 'sent' marks."""
-        try:
-            with self.lock:
+        with self.lock:
+            held = self._take_held()
+            try:
                 with immediate(self.db):
-                    if self._held:
-                        self.db.executemany("UPDATE emitted SET state='sent', at=?, reply=? "
-                                            "WHERE address_key=?", self._held)
+                    self._write_held(held)
                     yield
-                self._held = []  # committed
-        except sqlite3.Error as error:
-            raise OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
-                              "free some disk space, then run the same command again") from None
+            except BaseException as error:
+                self._give_back_held(held)
+                if isinstance(error, sqlite3.Error):
+                    raise self._write_failed(error) from None
+                raise
 
-
-def _sent_since_in(path: Path, moment: str) -> tuple[int, str | None]:
-    """Another folder's ledger, read only; one without smtp rows (version 1) counts none."""
-    try:
-        db = sqlite3.connect(path, timeout=30)
-        try:
-            return tuple(db.execute("SELECT count(*), min(sent_at) FROM emitted "
-                                    "WHERE sent_at >= ?", (moment,)).fetchone())
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0, None
+    def _write_failed(self, error: sqlite3.Error) -> OutputError:
+        return OutputError(f"cannot update the ledger {display_path(self.path)}: {error}",
+                           "free some disk space, then run the same command again")
