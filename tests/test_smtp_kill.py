@@ -23,9 +23,17 @@ from smtp_faults import (
     smtp_test_ca_fixture,
 )
 
+from newsletter.emit.smtp_processes import PROCESSES_ENV
+
 __all__ = ["fault_server_fixture", "make_fault_server_fixture", "smtp_test_ca_fixture"]
 
 CONNECTIONS = 2
+
+
+@pytest.fixture(params=["1", "2"], ids=["threads", "processes"])
+def processes(request, monkeypatch):
+    """The connections as threads of one process, or in two (emit/smtp_processes.py)."""
+    monkeypatch.setenv(PROCESSES_ENV, request.param)
 
 
 def start(project, listed, *args: str) -> subprocess.Popen:
@@ -54,7 +62,8 @@ def listed_uncertain(output: str) -> set[str]:
 
 
 def test_killed_at_random_moments_and_resumed_nobody_twice_nobody_lost(sample_project,
-                                                                       fault_server, tmp_path):
+                                                                       fault_server, tmp_path,
+                                                                       processes):
     use_server(sample_project, fault_server.host, fault_server.port, "none",
                connections=CONNECTIONS, messages_per_connection=5)
     fault_server.plan = FaultPlan(data_delay=0.2)
@@ -101,7 +110,7 @@ def test_killed_at_random_moments_and_resumed_nobody_twice_nobody_lost(sample_pr
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_uncertain(
-        sample_project, fault_server, tmp_path, signum):
+        sample_project, fault_server, tmp_path, signum, processes):
     use_server(sample_project, fault_server.host, fault_server.port, "none",
                connections=CONNECTIONS)
     fault_server.plan = FaultPlan(data_delay=0.3)

@@ -107,6 +107,11 @@ class EmitMode(Protocol):
         """Emit what is left; returns notes for the editor."""
         ...
 
+    def release(self) -> None:
+        """Let go of what the mode holds (processes, connections); called last, also when
+        the run ends in an error before `close`."""
+        ...
+
 
 class BaseMode:
     """Defaults for a mode: always enabled, nothing to prepare, no folders of its own."""
@@ -129,6 +134,9 @@ class BaseMode:
     def enabled(cls, config: Config) -> bool:
         """Whether this project can use the mode (e.g. SMTP needs its settings)."""
         return True
+
+    def release(self) -> None:
+        """Nothing held by default."""
 
     @classmethod
     def prepare(cls, issue: IssueContext) -> Any:

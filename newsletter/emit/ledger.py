@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import clock
 from ..errors import OutputError, display_path
 from ..output import no_room, output_error, private_folder
-from ..sqlite_tx import immediate, use_wal
+from ..sqlite_tx import ProcessWriters, immediate, use_wal
 from .group_commit import GroupCommit
 from .ledger_smtp import Entry, SmtpRows
 
@@ -115,13 +115,10 @@ class Ledger(SmtpRows):
                         os.chmod(path, 0o600)  # written by an older version, 0644
         except OSError as exc:
             raise output_error(exc, self.path) from None
+        self.writers = ProcessWriters(folder)
         try:
-            # Shared by an SMTP run's connection threads, one at a time (self.lock).
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30,
-                                      check_same_thread=False)
-            self.lock = threading.RLock()
+            self.db = self._connect()
             use_wal(self.db, 30)
-            self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):
@@ -140,6 +137,38 @@ class Ledger(SmtpRows):
         except sqlite3.Error as exc:
             self.db.close()
             raise _open_failed(self.path, exc) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        # Shared by an SMTP run's connection threads, one at a time (self.lock).
+        self.lock = threading.RLock()
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+                             check_same_thread=False)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def share_with_processes(self) -> None:
+        """Before an SMTP run forks its sending processes: from then on each write, in any
+        of them, waits for the others' (ProcessWriters)."""
+        self.writers.share()
+
+    def in_forked_process(self) -> None:
+        """In a sending process, just forked: a connection of its own, since an SQLite
+        connection must not be used on both sides of a fork. The inherited one is kept,
+        never used nor closed (closing it could drop locks the parent holds): such a
+        process ends with os._exit, after `close_in_forked_process`."""
+        self._inherited = self.db
+        self._held, self._held_lock = [], threading.Lock()
+        self._sending = GroupCommit(self._commit_sending)
+        try:
+            self.db = self._connect()
+        except sqlite3.Error as exc:
+            raise _open_failed(self.path, exc) from None
+
+    def close_in_forked_process(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.db.close()
 
     def _migrate(self, version: int) -> None:
         """An older ledger, brought to this version in one transaction (all or nothing)."""
@@ -254,7 +283,7 @@ class Ledger(SmtpRows):
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One write transaction, which also writes the held 'sent' marks."""
-        with self.lock:
+        with self.lock, self.writers.one_at_a_time():
             held = self._take_held()
             try:
                 with immediate(self.db):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .. import clock
 from ..errors import OutputError
-from ..sqlite_tx import immediate
+from ..sqlite_tx import ProcessWriters, immediate
 from .group_commit import GroupCommit
 
 # The previous message's 'sent' (its time, reply and key: a held mark) and this one's
@@ -67,6 +67,7 @@ class SmtpRows:
     lock: threading.RLock
     folder: Path
     path: Path
+    writers: ProcessWriters
     _held: list[tuple[str, str, str]]
     _held_lock: threading.Lock
     _sending: GroupCommit[tuple[str, str]]
@@ -101,7 +102,7 @@ class SmtpRows:
     def _commit_sending(self, marks: list[tuple[str, str]]) -> None:
         """These 'sending' marks and the held 'sent' ones, in one transaction: most often one
         of each, in one statement, which is a transaction of its own (autocommit)."""
-        with self.lock:
+        with self.lock, self.writers.one_at_a_time():
             held = self._take_held()
             try:
                 if len(marks) == 1 and len(held) <= 1:

@@ -137,16 +137,19 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
         mover = _Mover(folder, ledger, run) if force else None
         writer = mode_class(context.opened(ledger, run, prepared))
         by_mode, given = mode_class.reports_progress, 0
-        for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover,
-                                        by_mode):
-            if not (mode_class.handles_uncertain or force):
-                chunk = _without_uncertain(chunk, ledger, report)
-            given += len(chunk)
-            if note is not None:
-                note(chunk)
-            writer.add(chunk)
-        report.notes += notes or []
-        report.notes += writer.close()
+        try:  # release: the mode's processes and connections go, whatever happens
+            for chunk in _fresh_subscribers(recipients, sender, ledger, report, progress, mover,
+                                            by_mode):
+                if not (mode_class.handles_uncertain or force):
+                    chunk = _without_uncertain(chunk, ledger, report)
+                given += len(chunk)
+                if note is not None:
+                    note(chunk)
+                writer.add(chunk)
+            report.notes += notes or []
+            report.notes += writer.close()
+        finally:
+            writer.release()
         if report.uncertain:
             report.notes.append(
                 f"{report.uncertain} subscriber(s) got no {mode} draft: an SMTP message to them "
@@ -163,8 +166,7 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
 
 
 def _mode_class(mode: str, project: Project, batch_size: int) -> type[EmitMode]:
-    """The mode, if this project can use it, checked with the batch size before anything
-    is rendered or touched."""
+    """The mode, if this project can use it, and the batch size, checked before any work."""
     mode_class = modes.mode_class(mode, project.config)
     if batch_size < 1:
         raise NewsletterError("--batch-size must be at least 1", "for example --batch-size 50")
@@ -232,8 +234,7 @@ class _Mover:
                         self.target.mkdir(mode=0o700)
                     path.rename(unique_path(self.target / path.name))
                     self.moved += 1
-        if files:
-            # after the move: a kill in between redoes it
+        if files:  # after the move: a kill in between redoes it
             self.ledger.forget_files(keys, self.run)
 
     def notes(self) -> list[str]:

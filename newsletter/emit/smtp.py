@@ -10,12 +10,12 @@ SIGTERM stops before the next DATA and lets the messages in flight finish.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OutputError
@@ -29,6 +29,8 @@ from ..subscribers.addresses import address_key
 from .context import BaseMode, EmitContext, IssueContext
 from .ledger import Entry
 from .smtp_limits import DailyLimit, Pace, Timing, pause
+from .smtp_outcome import SmtpOutcome, summary
+from .smtp_processes import SendingProcesses, process_count
 from .smtp_session import PASSWORD_ENV, DeliveryError, Outcome, Session, Transient
 
 RESEND_UNCERTAIN = "resend_uncertain"  # the option (context.options) --resend-uncertain sets
@@ -40,22 +42,6 @@ class Prepared:
     password: str | None
     factory: MessageFactories
     timing: Timing
-
-
-@dataclass
-class SmtpOutcome:
-    """What a run did, for the summary (and `emit`'s exit code)."""
-
-    sent: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)         # this run: (address, reply)
-    failed_before: list[tuple[str, str]] = field(default_factory=list)  # not retried
-    pending: list[tuple[str, str]] = field(default_factory=list)        # (address, last reply)
-    uncertain: list[tuple[str, str]] = field(default_factory=list)      # this run: (address, time)
-    uncertain_before: list[tuple[str, str]] = field(default_factory=list)
-    not_tried: int = 0                 # left pending because the run stopped before them
-    halted: str | None = None          # why the run stopped early (the server's 4xx)
-    per_day_until: dt.datetime | None = None
-    interrupted: bool = False
 
 
 class SmtpMode(BaseMode):
@@ -108,11 +94,15 @@ class SmtpMode(BaseMode):
         self.resend_uncertain = bool(context.options.get(RESEND_UNCERTAIN))
         self.sessions = [Session(self.settings, prepared.password, self.timing)
                          for _ in range(self.settings.connections)]
-        self.pace = Pace(self.settings.per_minute)
-        self.daily = DailyLimit(self.settings.per_day, self.ledger)
+        self.processes = process_count(self.settings.connections)
+        self.pool: SendingProcesses | None = None  # forked at the first subscribers to send
+        shared = self.processes > 1
+        self.pace = Pace(self.settings.per_minute, shared=shared)
+        self.daily = DailyLimit(self.settings.per_day, self.ledger, shared=shared)
         self.outcome = SmtpOutcome()
-        self.stopping = False  # no new DATA from now on (Ctrl-C, per_day, a halt, an error)
+        self._stop = multiprocessing.RawValue("b", 0)  # seen by every sending process
         self.lock = threading.Lock()
+        self.report_progress: Callable[[int], None] = self._progress
         self.fatal: BaseException | None = None
         # The list's size, for the bulk-sender warning: those who had the issue before this
         # run (never given to add) and everyone given to it.
@@ -124,7 +114,7 @@ class SmtpMode(BaseMode):
         self.listed += len(subscribers)
         if self.stopping:
             self.outcome.not_tried += len(subscribers)
-            self._progress(len(subscribers))
+            self.report_progress(len(subscribers))
             return
         keys = [address_key(s.email) for s in subscribers]
         rows = self.ledger.rows_of(keys)
@@ -134,10 +124,10 @@ class SmtpMode(BaseMode):
             row = rows.get(key)
             if row is not None and row.state == "sending" and not self.resend_uncertain:
                 self.outcome.uncertain_before.append((row.address, row.sent_at or "?"))
-                self._progress(1)
+                self.report_progress(1)
             elif row is not None and row.state == "failed" and not self.force:
                 self.outcome.failed_before.append((row.address, row.reply or "?"))
-                self._progress(1)
+                self.report_progress(1)
             elif row is not None and row.mode == self.name and row.message_id:
                 todo.append((subscriber, key, row.message_id))  # its Message-ID, kept
             else:
@@ -148,7 +138,17 @@ class SmtpMode(BaseMode):
             self.ledger.queue(new, self.context.run)
         self._send(todo)
 
+    @property
+    def stopping(self) -> bool:
+        """No new DATA from now on (Ctrl-C, per_day, a halt, an error)."""
+        return bool(self._stop.value)
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        self._stop.value = value
+
     def close(self) -> list[str]:
+        self._end_processes()
         for session in self.sessions:
             session.quit()
         lines = summary(self.outcome, self.settings)
@@ -157,12 +157,29 @@ class SmtpMode(BaseMode):
             lines.append(f"Warning: {bulk} (hint: {BULK_SENDER_HINT}).")
         return lines
 
+    def release(self) -> None:
+        with contextlib.suppress(Exception):  # the run is ending in an error already
+            self._end_processes()
+        for session in self.sessions:
+            session.close()
+
+    def _end_processes(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+
     # --- sending ---------------------------------------------------------------------------
 
     def _send(self, todo: list[tuple[Subscriber, str, str]]) -> None:
-        """Send `todo` over the connections: the first in this thread (so a signal is seen
-        at once), the others in threads of their own."""
+        """Send `todo` over the connections: in this process, or spread over processes
+        (smtp_processes.py) when there are cores for them."""
         if not todo:
+            return
+        if self.processes > 1:
+            with self._signals_stop():
+                if self.pool is None:
+                    self.pool = SendingProcesses(self, self.sessions, self.processes)
+                self.pool.send(todo)
             return
         work = iter(todo)
 
@@ -171,26 +188,51 @@ class SmtpMode(BaseMode):
                 return None if self.stopping else next(work, None)
 
         with self._signals_stop():
-            threads = [threading.Thread(target=self._worker, args=(session, next_item),
-                                        name=f"smtp-{n}", daemon=True)
-                       for n, session in enumerate(self.sessions[1:], 2)]
-            for thread in threads:
-                thread.start()
-            self._worker(self.sessions[0], next_item)
-            for thread in threads:
-                thread.join()
-        try:
-            self.ledger.flush()  # the last 'sent' of each connection
-        except OutputError:
-            if self.fatal is None:
-                raise
+            self.send_over(next_item, self.sessions)
         left = sum(1 for _ in work)  # never started: they stay pending
         self.outcome.not_tried += left
-        self._progress(left)
+        self.report_progress(left)
         if self.fatal is not None:
-            for session in self.sessions:
-                session.close()
             raise self.fatal
+
+    def send_over(self, next_item: Callable[[], tuple[Subscriber, str, str] | None],
+                  sessions: Sequence[Session]) -> None:
+        """What `next_item` gives, over these sessions: the first in this thread (so a
+        signal is seen at once), the others in threads of their own; then the last 'sent'
+        of each. An error that stopped them is left in self.fatal."""
+        threads = [threading.Thread(target=self._worker, args=(session, next_item),
+                                    name=f"smtp-{n}", daemon=True)
+                   for n, session in enumerate(sessions[1:], 2)]
+        for thread in threads:
+            thread.start()
+        self._worker(sessions[0], next_item)
+        for thread in threads:
+            thread.join()
+        try:
+            self.ledger.flush()
+        except OutputError as error:
+            self.fatal = self.fatal or error
+        if self.fatal is not None:
+            for session in sessions:
+                session.close()
+
+    # What a sending process (smtp_processes.py) calls.
+
+    def new_outcome(self) -> SmtpOutcome:
+        return SmtpOutcome()
+
+    def absorb(self, part: SmtpOutcome) -> None:
+        """A sending process's outcome of a batch, added to the run's."""
+        self.outcome.absorb(part)
+        self.emitted += part.sent
+
+    def on_signal(self, signum: int, _frame: Any) -> None:
+        """In a sending process: SIGINT or SIGTERM stop it after the messages in flight; a
+        second one acts as usual."""
+        self.outcome.interrupted = True
+        self.stopping = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     @contextlib.contextmanager
     def _signals_stop(self) -> Iterator[None]:
@@ -219,7 +261,7 @@ class SmtpMode(BaseMode):
         try:
             while (item := next_item()) is not None:
                 self._deliver(session, *item)
-                self._progress(1)
+                self.report_progress(1)
         except BaseException as error:
             with self.lock:
                 self.fatal = self.fatal or error
@@ -312,42 +354,3 @@ class SmtpMode(BaseMode):
     def _progress(self, count: int) -> None:
         if self.context.progress is not None and count:
             self.context.progress(count)
-
-
-def summary(outcome: SmtpOutcome, settings: SmtpSettings) -> list[str]:
-    """One line per outcome, then the addresses the editor must look at."""
-    lines = [f"Sent: {outcome.sent} message(s) through {settings.host}:{settings.port}."]
-    failed = outcome.failed + outcome.failed_before
-    if failed:
-        earlier = f", {len(outcome.failed_before)} of them in an earlier run" \
-            if outcome.failed_before else ""
-        lines.append(f"Failed: {len(failed)} (refused by the server{earlier}; not retried: "
-                     "--force tries them again):")
-        lines += [f"  {address}: {reply}" for address, reply in failed]
-    pending = len(outcome.pending) + outcome.not_tried
-    if pending:
-        why = []
-        if outcome.pending:
-            why.append(f"throttled or refused for now, last: {outcome.pending[-1][1]}")
-        if outcome.not_tried:
-            why.append(f"{outcome.not_tried} not tried yet")
-        lines.append(f"Pending: {pending} ({'; '.join(why)}): they will be retried: run the "
-                     "same command again.")
-    uncertain = outcome.uncertain + outcome.uncertain_before
-    if uncertain:
-        lines.append(f"Uncertain: {len(uncertain)} (the connection ended after the message "
-                     "went out, before the server's reply: it may have arrived; not resent "
-                     "unless you run again with --resend-uncertain, which resends them with "
-                     "the same Message-ID):")
-        lines += [f"  {address}  sent at {at}" for address, at in uncertain]
-    if outcome.halted:
-        lines.append(f"Stopped: the server keeps answering {outcome.halted}; run the same "
-                     "command again later.")
-    if outcome.per_day_until is not None:
-        until = outcome.per_day_until.astimezone().strftime("%Y-%m-%d %H:%M %z")
-        lines.append(f"Stopped at smtp.per_day ({settings.per_day} message(s) in 24 hours): "
-                     f"run the same command again after {until}.")
-    if outcome.interrupted:
-        lines.append("Interrupted: the messages in flight were finished and no new one was "
-                     "started; run the same command again to go on.")
-    return lines

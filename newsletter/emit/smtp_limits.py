@@ -10,12 +10,14 @@ time.monotonic; per_day's window on the ledger's times (clock.now()), so it surv
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import select
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import clock
 from ..errors import NewsletterError
@@ -67,18 +69,19 @@ class Timing:
 
 class Pace:
     """At most `per_minute` messages a minute over all connections: one slot every
-    60/per_minute s (a bucket of one token, so no minute ever holds a burst)."""
+    60/per_minute s (a bucket of one token, so no minute ever holds a burst). `shared`: the
+    connections are in several processes (smtp_processes.py), so the next slot is in
+    memory they share."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, *, shared: bool = False) -> None:
         self.interval = 60.0 / per_minute
-        self.next = time.monotonic()
-        self.lock = threading.Lock()
+        self._next = _Number("d", time.monotonic(), shared)
 
     def wait(self, stopping: Callable[[], bool]) -> bool:
         """Wait for this connection's next slot; False if the run is stopping."""
-        with self.lock:
-            slot = max(time.monotonic(), self.next)
-            self.next = slot + self.interval
+        with self._next.lock:
+            slot = max(time.monotonic(), self._next.value)  # monotonic: one clock per machine
+            self._next.value = slot + self.interval
         return pause(slot - time.monotonic(), stopping)
 
 
@@ -87,24 +90,28 @@ class DailyLimit:
     earlier runs', the other issues' and the welcome's beside it): a message whose DATA
     began counts, whatever the server answered."""
 
-    def __init__(self, per_day: int, ledger: Ledger) -> None:
+    def __init__(self, per_day: int, ledger: Ledger, *, shared: bool = False) -> None:
         self.per_day = per_day
         self.ledger = ledger
-        self.used, _ = ledger.sent_since(_window_start())
-        self.lock = threading.Lock()
+        used, _ = ledger.sent_since(_window_start())
+        self._used = _Number("q", used, shared)
+
+    @property
+    def used(self) -> int:
+        return self._used.value
 
     def take(self) -> bool:
         """Reserve one message of today's allowance; False once it is used up."""
-        with self.lock:
-            if self.used >= self.per_day:
+        with self._used.lock:
+            if self._used.value >= self.per_day:
                 return False
-            self.used += 1
+            self._used.value += 1
             return True
 
     def give_back(self) -> None:
         """A reserved message that never reached DATA (refused or retried before it)."""
-        with self.lock:
-            self.used -= 1
+        with self._used.lock:
+            self._used.value -= 1
 
     def resume_at(self) -> dt.datetime:
         """When the oldest message in the window leaves it: the run can go on from then."""
@@ -114,3 +121,24 @@ class DailyLimit:
 
 def _window_start() -> str:
     return (clock.now() - DAY).isoformat(timespec="seconds")
+
+
+class _Number:
+    """A number and its lock: a plain one for threads, or in shared memory (with a lock of
+    the processes') when the connections are in several processes. Made before they fork."""
+
+    def __init__(self, kind: str, value: float, shared: bool) -> None:
+        self._shared: Any = multiprocessing.RawValue(kind, value) if shared else None
+        self._value = value
+        self.lock: Any = multiprocessing.Lock() if shared else threading.Lock()
+
+    @property
+    def value(self) -> Any:
+        return self._shared.value if self._shared is not None else self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        if self._shared is not None:
+            self._shared.value = value
+        else:
+            self._value = value
