@@ -64,6 +64,25 @@ def test_a_refused_rcpt_fails_that_subscriber_and_the_next_one_is_sent(
     assert [t.session for t in fault_server.transactions] == [1, 1]  # one session, in step
 
 
+@BOTH
+def test_a_reply_of_several_lines_is_read_whole_and_the_session_stays_in_step(
+        sample_project, fault_server, tmp_path, pipelining):
+    # Replies are read from the socket by our own reader (smtp_session._read_reply): a
+    # refusal over several lines (RFC 5321 4.2.1) must be taken as one reply, not three.
+    refusal = ("550-5.1.1 The mailbox reader001@example.org does not exist.\r\n"
+               "550-5.1.1 Please check the address\r\n"
+               "550 5.1.1 and try again")
+    fault_server.plan = FaultPlan(pipelining=pipelining,
+                                  rcpt_replies={"reader001@example.org": refusal})
+    result = send(sample_project, fault_server, readers(4), tmp_path)
+    assert result.exit_code == 0, result.stderr
+    reply = ledger(sample_project)["reader001@example.org"][2]
+    assert reply == ("550 5.1.1 The mailbox reader001@example.org does not exist. 5.1.1 "
+                     "Please check the address 5.1.1 and try again")
+    assert fault_server.delivered() == {a: 1 for a in readers(4) if a != "reader001@example.org"}
+    assert len({t.session for t in fault_server.transactions}) == 1
+
+
 def test_a_data_taken_after_a_refused_rcpt_gets_a_lone_dot(sample_project, fault_server,
                                                            tmp_path):
     fault_server.plan = FaultPlan(data_despite_refusal=True,

@@ -22,15 +22,15 @@ from ..errors import OutputError
 from ..sqlite_tx import ProcessWriters, immediate
 from .group_commit import GroupCommit
 
-# The previous message's 'sent' (its time, reply and key: a held mark) and this one's
-# 'sending', in one statement.
+# This message's 'sending' (key ?1, at ?2) and the previous one's 'sent' (a held mark: its
+# reply ?3 and key ?4), in one statement.
 _SENT_AND_SENDING = """
 UPDATE emitted SET
     state = CASE WHEN address_key = ?1 THEN 'sending' ELSE 'sent' END,
-    at = CASE WHEN address_key = ?1 THEN ?2 ELSE ?3 END,
+    at = ?2,
     sent_at = CASE WHEN address_key = ?1 THEN ?2 ELSE sent_at END,
-    reply = CASE WHEN address_key = ?1 THEN reply ELSE ?4 END
-WHERE address_key IN (?1, ?5)
+    reply = CASE WHEN address_key = ?1 THEN reply ELSE ?3 END
+WHERE address_key IN (?1, ?4)
 """
 _SENDING = "UPDATE emitted SET state='sending', at=?, sent_at=? WHERE address_key=?"
 _SENT = "UPDATE emitted SET state='sent', at=?, reply=? WHERE address_key=?"
@@ -68,7 +68,7 @@ class SmtpRows:
     folder: Path
     path: Path
     writers: ProcessWriters
-    _held: list[tuple[str, str, str]]
+    _held: list[tuple[str, str]]  # (reply, key): 'sent' marks the next commit writes
     _held_lock: threading.Lock
     _sending: GroupCommit[tuple[str, str]]
 
@@ -113,7 +113,7 @@ class SmtpRows:
                         self.db.execute(_SENDING, (at, at, key))
                 else:
                     with immediate(self.db):
-                        self.db.executemany(_SENT, held)
+                        self._write_held(held, marks[0][1])
                         self.db.executemany(_SENDING, [(at, at, key) for key, at in marks])
             except BaseException as error:
                 self._give_back_held(held)
@@ -138,10 +138,10 @@ class SmtpRows:
         """'sent' with the server's reply, written by the next commit, whichever it is (most
         often the next message's 'sending'): an fsynced commit costs as much as sending a
         message. Until then the row reads 'sending', so a kill leaves it uncertain (never
-        resent by itself), at most one per connection; `flush` writes what is held."""
-        at = clock.now().isoformat(timespec="seconds")
+        resent by itself), at most one per connection; `flush` writes what is held. Its
+        time is the commit's, when the row changes."""
         with self._held_lock:
-            self._held.append((at, reply, key))
+            self._held.append((reply, key))
 
     def flush(self) -> None:
         """Commit the held 'sent' marks (at the end of a run, or of a batch)."""
@@ -151,17 +151,18 @@ class SmtpRows:
         with self._transaction():
             pass
 
-    def _write_held(self, held: list[tuple[str, str, str]]) -> None:
+    def _write_held(self, held: list[tuple[str, str]], at: str | None = None) -> None:
         """Inside a transaction: the held 'sent' marks `_take_held` gave."""
         if held:
-            self.db.executemany(_SENT, held)
+            at = at or clock.now().isoformat(timespec="seconds")
+            self.db.executemany(_SENT, [(at, reply, key) for reply, key in held])
 
-    def _take_held(self) -> list[tuple[str, str, str]]:
+    def _take_held(self) -> list[tuple[str, str]]:
         with self._held_lock:
             held, self._held = self._held, []
             return held
 
-    def _give_back_held(self, held: list[tuple[str, str, str]]) -> None:
+    def _give_back_held(self, held: list[tuple[str, str]]) -> None:
         """A commit that failed wrote none of them: the next one tries again."""
         with self._held_lock:
             self._held[:0] = held

@@ -97,6 +97,7 @@ class Session:
         self.smtp: smtplib.SMTP | None = None
         self.messages = 0  # transactions in this session
         self.pipelining = False  # the server's EHLO offered PIPELINING (RFC 2920)
+        self._unread = b""  # what the socket gave beyond the replies read (_read_reply)
 
     @property
     def where(self) -> str:
@@ -183,6 +184,7 @@ class Session:
                                 "check smtp.username and the server's login methods") from None
 
     def close(self) -> None:
+        self._unread = b""
         if self.smtp is not None:
             try:
                 self.smtp.close()
@@ -217,7 +219,7 @@ class Session:
             for command, expected in zip(commands, _EXPECTED, strict=True):
                 if not self.pipelining:
                     smtp.sock.sendall(command)
-                replies.append(smtp.getreply())
+                replies.append(self._read_reply())
                 if replies[-1][0] == 421 or (replies[-1][0] not in expected
                                              and not self.pipelining):
                     break  # 421: the server closes; lock-step: no command after a refusal
@@ -241,7 +243,7 @@ class Session:
                            True, True)
         try:
             smtp.sock.settimeout(max(self.timing.dot_timeout, self.timing.timeout))
-            code, message = smtp.getreply()
+            code, message = self._read_reply()
             smtp.sock.settimeout(self.timing.timeout)
         except (smtplib.SMTPServerDisconnected, OSError, AttributeError) as error:
             self.close()
@@ -260,7 +262,7 @@ class Session:
         if data_accepted and self.smtp is not None and self.smtp.sock is not None:
             try:
                 self.smtp.sock.sendall(b".\r\n")
-                self.smtp.getreply()
+                self._read_reply()
             except (smtplib.SMTPServerDisconnected, OSError):
                 self.close()
         self._after_refusal(code)
@@ -278,6 +280,34 @@ class Session:
             self.close()
             return
         try:
-            self.smtp.rset()
-        except (smtplib.SMTPException, OSError):
+            self.smtp.sock.sendall(b"RSET\r\n")
+            self._read_reply()
+        except (smtplib.SMTPException, OSError, AttributeError):
             self.close()
+
+    def _read_reply(self) -> tuple[int, bytes]:
+        """A reply, as smtplib's getreply gives it ((code, text); code -1 if it is not a
+        number), read straight from the socket: a pipelined group's three replies come
+        with one recv, without smtplib's file layer. It reads only the transactions, after
+        smtplib has opened the session (EHLO, STARTTLS, AUTH), whose buffer is then empty:
+        a server says nothing it was not asked."""
+        assert self.smtp is not None and self.smtp.sock is not None
+        lines = []
+        while True:
+            end = self._unread.find(b"\n")
+            while end < 0:
+                if len(self._unread) > smtplib._MAXLINE:
+                    raise smtplib.SMTPResponseException(500, "Line too long.")
+                data = self.smtp.sock.recv(65536)
+                if not data:
+                    raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+                self._unread += data
+                end = self._unread.find(b"\n")
+            line, self._unread = self._unread[:end + 1], self._unread[end + 1:]
+            lines.append(line[4:].strip(b" \t\r\n"))
+            try:
+                code = int(line[:3])
+            except ValueError:
+                return -1, b"\n".join(lines)
+            if line[3:4] != b"-":
+                return code, b"\n".join(lines)
