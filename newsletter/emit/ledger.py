@@ -150,21 +150,31 @@ class Ledger(SmtpRows):
         db.execute("PRAGMA synchronous=FULL")
         return db
 
-    def share_with_processes(self) -> None:
-        """Before an SMTP run forks its sending processes: from then on each write, in any
-        of them, waits for the others' (ProcessWriters)."""
-        self.writers.share()
+    @contextmanager
+    def forking(self) -> Iterator[None]:
+        """Around the fork of an SMTP run's sending processes. No SQLite connection may cross
+        a fork (a process's connections share lock state that SQLite keeps in memory), so
+        this one is closed before and opened again after, and each sending process opens its
+        own (`in_forked_process`). From then on each write, in any of them, waits for the
+        others' (ProcessWriters)."""
+        self.flush()
+        self.db.close()
+        try:
+            yield
+        finally:
+            self.writers.share()
+            self.db = self._reconnect()
 
     def in_forked_process(self) -> None:
-        """In a sending process, just forked: a connection of its own, since an SQLite
-        connection must not be used on both sides of a fork. The inherited one is kept,
-        never used nor closed (closing it could drop locks the parent holds): such a
-        process ends with os._exit, after `close_in_forked_process`."""
-        self._inherited = self.db
+        """In a sending process, just forked (inside `forking`): a connection of its own."""
         self._held, self._held_lock = [], threading.Lock()
         self._sending = GroupCommit(self._commit_sending)
+        self.writers.share()
+        self.db = self._reconnect()
+
+    def _reconnect(self) -> sqlite3.Connection:
         try:
-            self.db = self._connect()
+            return self._connect()
         except sqlite3.Error as exc:
             raise _open_failed(self.path, exc) from None
 

@@ -79,18 +79,26 @@ class SendingProcesses:
         self.shown = 0
         self.todo: list[Any] = []
         self.children: list[tuple[int, Connection]] = []
-        mode.ledger.share_with_processes()
         parent = os.getpid()
-        for n in range(count):
-            ours, theirs = multiprocessing.Pipe()
-            pid = os.fork()
-            if pid == 0:  # the sending process: never returns
-                ours.close()
-                for _, other in self.children:
-                    other.close()
-                self._serve(theirs, sessions[n::count], parent)
-            theirs.close()
-            self.children.append((pid, ours))
+        with mode.ledger.forking():
+            for n in range(count):
+                ours, theirs = multiprocessing.Pipe()
+                try:
+                    pid = os.fork()
+                except OSError as error:
+                    ours.close()
+                    theirs.close()
+                    self.close()  # those already started end at once
+                    raise NewsletterError(f"cannot start a sending process: {error}",
+                                          f"set {PROCESSES_ENV}=1 to send from this process "
+                                          "alone") from None
+                if pid == 0:  # the sending process: never returns
+                    ours.close()
+                    for _, other in self.children:
+                        other.close()
+                    self._serve(theirs, sessions[n::count], parent)
+                theirs.close()
+                self.children.append((pid, ours))
 
     # --- the run's side --------------------------------------------------------------------
 
