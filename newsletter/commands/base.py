@@ -133,13 +133,19 @@ class NewsletterCommand(ValueErrors, click.Command):
 
 class ProgressBar:
     """A progress bar on a terminal, with the rate and the time left; silent when output
-    goes to a file or a pipe. `step` may be called from several threads."""
+    goes to a file or a pipe. `step` may be called from several threads. It is drawn at
+    most every REDRAW seconds: drawing it for each of 10,000 messages wrote 10,000 lines
+    of escape codes to the terminal."""
+
+    REDRAW = 0.1
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bar = None
         self.done = 0
-        self.started = 0.0
+        self.length = 0
+        self.started = self.drawn = 0.0
+        self.undrawn = 0  # steps since the last drawing
         self.lock = threading.Lock()
 
     def __enter__(self) -> ProgressBar:
@@ -148,6 +154,7 @@ class ProgressBar:
     def start(self, length: int) -> None:
         if sys.stderr.isatty() and length:
             self.started = time.monotonic()
+            self.length = length
             self.bar = click.progressbar(length=length, label=self.label, file=sys.stderr,
                                          show_eta=True, show_pos=True,
                                          item_show_func=lambda rate: rate)
@@ -157,10 +164,20 @@ class ProgressBar:
         if self.bar is not None:
             with self.lock:
                 self.done += count
-                elapsed = time.monotonic() - self.started
-                rate = f"{self.done / elapsed:.1f}/s" if elapsed > 0 else None
-                self.bar.update(count, rate)
+                self.undrawn += count
+                now = time.monotonic()
+                if now - self.drawn >= self.REDRAW or self.done >= self.length:
+                    self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = now - self.started
+        rate = f"{self.done / elapsed:.1f}/s" if elapsed > 0 else None
+        assert self.bar is not None
+        self.bar.update(self.undrawn, rate)
+        self.undrawn, self.drawn = 0, now
 
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:
+            if self.undrawn:
+                self._draw(time.monotonic())
             self.bar.__exit__(*exc_info)
