@@ -714,7 +714,9 @@ def smtp_report(smtp: dict) -> list[str]:
         "runs' ratios; both sides are whole processes (ours: start-up, rendering the issue "
         "once, the ledger on the tmpfs: pending, then one commit a message, its sending after "
         "the 354 to DATA with the previous message's sent, synchronous=FULL; MAIL, RCPT and "
-        "DATA pipelined, as smtp-sink offers PIPELINING; smtp-source does not pipeline).", "",
+        "DATA pipelined, as smtp-sink offers PIPELINING; smtp-source does not pipeline; "
+        "with more than one connection, the connections spread over one sending process a "
+        "core, whose CPU is counted in ours).", "",
         "| connections | messages | ours | smtp-source | ours/smtp-source | runs' ratios "
         "| messages/s | ours CPU | ours peak |",
         "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",

@@ -112,6 +112,13 @@ def sending_processes(pid: int) -> list[int]:
     return [int(n) for n in children.read_text().split()] if children.exists() else []
 
 
+def wait_until(ready, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while not ready():
+        assert time.monotonic() < deadline and process.poll() is None, "never sent"
+        pause(0.01)
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
 def test_ctrl_c_at_a_terminal_reaches_every_process_and_none_leaves_a_message_uncertain(
         sample_project, fault_server, tmp_path):
@@ -121,10 +128,8 @@ def test_ctrl_c_at_a_terminal_reaches_every_process_and_none_leaves_a_message_un
     addresses = readers(12)
     process = start(sample_project, write_list(tmp_path / "list.csv", addresses),
                     start_new_session=True)
-    deadline = time.monotonic() + 30
-    while len(sending_processes(process.pid)) < 2 or fault_server.sessions < 2:
-        assert time.monotonic() < deadline and process.poll() is None, "never sent"
-        pause(0.01)
+    wait_until(lambda: len(sending_processes(process.pid)) == 2 and fault_server.sessions == 2,
+               process)
     pause(0.45)  # messages are waiting for their replies in both processes
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
@@ -150,10 +155,7 @@ def test_a_sending_process_killed_alone_is_one_error_and_a_resume_sends_the_rest
     addresses = readers(30)
     listed = write_list(tmp_path / "list.csv", addresses)
     process = start(sample_project, listed)
-    deadline = time.monotonic() + 30
-    while len(fault_server.accepted) < 4:
-        assert time.monotonic() < deadline and process.poll() is None, "never sent"
-        pause(0.01)
+    wait_until(lambda: len(fault_server.accepted) >= 4, process)
     victim = sending_processes(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
     out, err = process.communicate(timeout=60)
