@@ -7,10 +7,12 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 
 
 class DatabaseBusy(sqlite3.OperationalError):
@@ -57,17 +59,14 @@ def use_wal(db: sqlite3.Connection, timeout: float) -> None:
 
 class ProcessWriters:
     """One writer at a time among processes that share a database (an SMTP run's sending
-    processes): an exclusive flock on the database's folder around each write transaction.
+    processes): a ProcessLock on the database's folder around each write transaction.
     SQLite would serialise them too, but its busy handler sleeps a millisecond or more each
-    time it finds the lock taken; a flock waiter is woken the moment it is free, and the
-    kernel lets go of it if its holder dies. Off until `share`; each process opens the
-    folder itself (a flock belongs to an open file, which fork would share)."""
+    time it finds the lock taken; a flock waiter is woken the moment it is free. Off until
+    `share`."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        self.lock = ProcessLock(folder)
         self.shared = False
-        self._fd: int | None = None
-        self._pid = 0
 
     def share(self) -> None:
         self.shared = True
@@ -77,12 +76,54 @@ class ProcessWriters:
         if not self.shared:
             yield
             return
-        if self._pid != os.getpid():
-            self._fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            self._pid = os.getpid()
-        assert self._fd is not None
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
+        with self.lock:
             yield
-        finally:
+
+
+class ProcessLock:
+    """`with lock:`: one holder at a time among the threads and the processes of a run (an
+    SMTP run's sending processes): a thread lock, then an exclusive flock on `path`, a folder
+    or a file (made empty if missing).
+
+    A flock, not a semaphore, because the kernel lets go of it when its holder dies: a
+    process killed inside a few-microsecond section must leave the others an error to
+    report, not a lock held for ever. A flock belongs to an open file, which a fork shares,
+    so each process opens the path itself, the first time it takes the lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> ProcessLock:
+        self._thread.acquire()
+        try:
+            if self._pid != os.getpid():
+                self._fd = self._open()
+                self._pid = os.getpid()
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread.release()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            assert self._fd is not None
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+    def close(self) -> None:
+        """This process's file of the lock, when it is no longer needed."""
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd, self._pid = None, 0
+
+    def _open(self) -> int:
+        if self.path.is_dir():
+            return os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

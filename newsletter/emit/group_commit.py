@@ -52,10 +52,11 @@ class GroupCommit(Generic[Item]):
                 self._commit(batch.items)
             except BaseException as error:  # every caller of the batch sees it
                 batch.error = error
-            with self._turn:
-                batch.done = True
-                self._committing = False
-                self.commits += 1
-                self._turn.notify_all()
+            finally:  # even a KeyboardInterrupt here must not leave the others waiting
+                with self._turn:
+                    batch.done = True
+                    self._committing = False
+                    self.commits += 1
+                    self._turn.notify_all()
         if batch.error is not None:
             raise batch.error

@@ -30,7 +30,7 @@ from .context import BaseMode, EmitContext, IssueContext
 from .ledger import Entry
 from .smtp_limits import DailyLimit, Pace, Timing, pause
 from .smtp_outcome import SmtpOutcome, summary
-from .smtp_processes import SendingProcesses, process_count
+from .smtp_processes import SendingProcesses, process_count, shared_lock
 from .smtp_session import PASSWORD_ENV, DeliveryError, Outcome, Session, Transient
 
 RESEND_UNCERTAIN = "resend_uncertain"  # the option (context.options) --resend-uncertain sets
@@ -96,10 +96,11 @@ class SmtpMode(BaseMode):
                          for _ in range(self.settings.connections)]
         self.processes = process_count(self.settings.connections)
         self.pool: SendingProcesses | None = None  # forked at the first subscribers to send
-        shared = self.processes > 1
-        self.pace = Pace(self.settings.per_minute, shared=shared)
-        self.daily = DailyLimit(self.settings.per_day, self.ledger, shared=shared)
+        self.shared = shared_lock(self.ledger.folder) if self.processes > 1 else None
+        self.pace = Pace(self.settings.per_minute, shared=self.shared)
+        self.daily = DailyLimit(self.settings.per_day, self.ledger, shared=self.shared)
         self.outcome = SmtpOutcome()
+        self.signalled = False  # a sending process's: a signal came, maybe between batches
         self._stop = multiprocessing.RawValue("b", 0)  # seen by every sending process
         self.lock = threading.Lock()
         self.report_progress: Callable[[int], None] = self._progress
@@ -158,6 +159,7 @@ class SmtpMode(BaseMode):
         return lines
 
     def release(self) -> None:
+        self.stopping = True  # sending processes still at work take no new subscriber
         with contextlib.suppress(Exception):  # the run is ending in an error already
             self._end_processes()
         for session in self.sessions:
@@ -178,7 +180,9 @@ class SmtpMode(BaseMode):
         if self.processes > 1:
             with self._signals_stop():
                 if self.pool is None:
-                    self.pool = SendingProcesses(self, self.sessions, self.processes)
+                    assert self.shared is not None
+                    self.pool = SendingProcesses(self, self.sessions, self.processes,
+                                                 self.shared)
                 self.pool.send(todo)
             return
         work = iter(todo)
@@ -219,7 +223,7 @@ class SmtpMode(BaseMode):
     # What a sending process (smtp_processes.py) calls.
 
     def new_outcome(self) -> SmtpOutcome:
-        return SmtpOutcome()
+        return SmtpOutcome(interrupted=self.signalled)
 
     def absorb(self, part: SmtpOutcome) -> None:
         """A sending process's outcome of a batch, added to the run's."""
@@ -229,7 +233,7 @@ class SmtpMode(BaseMode):
     def on_signal(self, signum: int, _frame: Any) -> None:
         """In a sending process: SIGINT or SIGTERM stop it after the messages in flight; a
         second one acts as usual."""
-        self.outcome.interrupted = True
+        self.outcome.interrupted = self.signalled = True
         self.stopping = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

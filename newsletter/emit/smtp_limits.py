@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import NewsletterError
+from ..sqlite_tx import ProcessLock
 from .ledger import Ledger
 
 STEP = 0.05  # seconds between looks at whether the run is stopping
@@ -71,9 +72,9 @@ class Pace:
     """At most `per_minute` messages a minute over all connections: one slot every
     60/per_minute s (a bucket of one token, so no minute ever holds a burst). `shared`: the
     connections are in several processes (smtp_processes.py), so the next slot is in
-    memory they share."""
+    memory they share, under that lock."""
 
-    def __init__(self, per_minute: int, *, shared: bool = False) -> None:
+    def __init__(self, per_minute: int, *, shared: ProcessLock | None = None) -> None:
         self.interval = 60.0 / per_minute
         self._next = _Number("d", time.monotonic(), shared)
 
@@ -90,7 +91,8 @@ class DailyLimit:
     earlier runs', the other issues' and the welcome's beside it): a message whose DATA
     began counts, whatever the server answered."""
 
-    def __init__(self, per_day: int, ledger: Ledger, *, shared: bool = False) -> None:
+    def __init__(self, per_day: int, ledger: Ledger, *,
+                 shared: ProcessLock | None = None) -> None:
         self.per_day = per_day
         self.ledger = ledger
         used, _ = ledger.sent_since(_window_start())
@@ -124,13 +126,14 @@ def _window_start() -> str:
 
 
 class _Number:
-    """A number and its lock: a plain one for threads, or in shared memory (with a lock of
-    the processes') when the connections are in several processes. Made before they fork."""
+    """A number and its lock: a thread lock, or, with `shared` (the connections are in
+    several processes), in shared memory under that ProcessLock. Made before they fork."""
 
-    def __init__(self, kind: str, value: float, shared: bool) -> None:
-        self._shared: Any = multiprocessing.RawValue(kind, value) if shared else None
+    def __init__(self, kind: str, value: float, shared: ProcessLock | None) -> None:
+        self._shared: Any = (multiprocessing.get_context("fork").RawValue(kind, value)
+                             if shared is not None else None)
         self._value = value
-        self.lock: Any = multiprocessing.Lock() if shared else threading.Lock()
+        self.lock: Any = shared if shared is not None else threading.Lock()
 
     @property
     def value(self) -> Any:

@@ -7,8 +7,11 @@ the connections for the whole run. Every batch (emit's chunk of the list) is giv
 them, and each takes the next subscriber from a counter they share, so a slow connection
 takes fewer. Each writes the ledger through a connection of its own, one writer at a time
 (sqlite_tx.ProcessWriters), and its 'sent' marks are on disk before it reports the batch
-done. smtp.per_minute, smtp.per_day, the stop flag and the progress count live in shared
-memory made before the fork (smtp_limits.py).
+done. smtp.per_minute, smtp.per_day, the stop flag, the batch's counter and the progress
+count live in shared memory made before the fork, under a flock (sqlite_tx.ProcessLock), which the
+kernel lets go of if a process dies holding it. The ledger's SQLite connection does not cross
+the fork (Ledger.forking); a list read from the subscriber store keeps its connection open
+across it, so a sending process must never open the store.
 
 A process ends with the run: on Linux the kernel kills it when the run dies
 (PR_SET_PDEATHSIG), so a killed run leaves at most one uncertain message per connection, as
@@ -27,14 +30,17 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import NewsletterError
+from ..sqlite_tx import ProcessLock
 from .ledger import Ledger
 
 PROCESSES_ENV = "NEWSLETTER_SMTP_PROCESSES"  # how many, instead of one a core (the tests)
 _PROGRESS_EVERY = 0.2  # seconds between the run's looks at the progress count
 _PR_SET_PDEATHSIG = 1
+SHARED_LOCK = ".smtp-processes.lock"
 
 
 class Sender(Protocol):
@@ -69,36 +75,55 @@ def process_count(connections: int) -> int:
     return max(1, min(cores or 1, connections))
 
 
-class SendingProcesses:
-    """The processes, forked by the constructor, each with `sessions[n::count]`."""
+def shared_lock(folder: Path) -> ProcessLock:
+    """The lock of the numbers the processes share (the batch's counter, the progress count,
+    smtp.per_minute's next slot, smtp.per_day's count): a file in the issue's folder, made
+    before the fork, removed when the processes are gone."""
+    return ProcessLock(folder / SHARED_LOCK)
 
-    def __init__(self, mode: Sender, sessions: Sequence[Any], count: int) -> None:
-        self.mode = mode
-        self.cursor = multiprocessing.Value("q", 0)  # the batch's next subscriber
-        self.done = multiprocessing.Value("q", 0)    # messages handled, for the progress bar
+
+class SendingProcesses:
+    """The processes, forked by the constructor, each with `sessions[n::count]`. `lock` is
+    `shared_lock`'s, also given to Pace and DailyLimit."""
+
+    def __init__(self, mode: Sender, sessions: Sequence[Any], count: int,
+                 lock: ProcessLock) -> None:
+        self.mode, self.lock = mode, lock
+        fork = multiprocessing.get_context("fork")
+        self.cursor = fork.RawValue("q", 0)  # the batch's next subscriber (under lock)
+        self.done = fork.RawValue("q", 0)    # messages handled, for the progress bar
         self.shown = 0
         self.todo: list[Any] = []
         self.children: list[tuple[int, Connection]] = []
         parent = os.getpid()
-        with mode.ledger.forking():
-            for n in range(count):
-                ours, theirs = multiprocessing.Pipe()
-                try:
-                    pid = os.fork()
-                except OSError as error:
-                    ours.close()
+        with lock:  # made now, by the run, with the mode of the issue's other files
+            pass
+        try:
+            with mode.ledger.forking():
+                for n in range(count):
+                    ours, theirs = fork.Pipe()
+                    try:
+                        pid = os.fork()
+                    except OSError as error:
+                        ours.close()
+                        theirs.close()
+                        raise NewsletterError(f"cannot start a sending process: {error}",
+                                              f"set {PROCESSES_ENV}=1 to send from this "
+                                              "process alone") from None
+                    if pid == 0:  # the sending process: never returns
+                        try:
+                            ours.close()
+                            for _, other in self.children:
+                                other.close()
+                            self._serve(theirs, sessions[n::count], parent)
+                        finally:
+                            os._exit(1)
                     theirs.close()
-                    self.close()  # those already started end at once
-                    raise NewsletterError(f"cannot start a sending process: {error}",
-                                          f"set {PROCESSES_ENV}=1 to send from this process "
-                                          "alone") from None
-                if pid == 0:  # the sending process: never returns
-                    ours.close()
-                    for _, other in self.children:
-                        other.close()
-                    self._serve(theirs, sessions[n::count], parent)
-                theirs.close()
-                self.children.append((pid, ours))
+                    self.children.append((pid, ours))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.close()  # those already started end at once
+            raise
 
     # --- the run's side --------------------------------------------------------------------
 
@@ -106,24 +131,29 @@ class SendingProcesses:
         """Send the batch over every process; their outcomes go into the mode's. Raises the
         first error that stopped one of them, once all have finished what was in flight."""
         self.todo = todo
-        self.cursor.value = 0
+        self.cursor.value = 0  # the processes are between batches: nobody else reads it
         error: BaseException | None = None
         waiting: dict[Connection, int] = {}
-        for pid, connection in self.children:
-            try:
-                connection.send(todo)
-                waiting[connection] = pid
-            except OSError:
-                error = error or _ended(pid)
-        while waiting:
-            for connection in wait(list(waiting), _PROGRESS_EVERY):
-                outcome, failure = self._reply(connection, waiting.pop(connection))
-                if outcome is not None:
-                    self.mode.absorb(outcome)
-                if failure is not None:
-                    error = error or failure
+        try:
+            for pid, connection in self.children:
+                try:
+                    connection.send(todo)
+                    waiting[connection] = pid
+                except OSError:
+                    error = error or _ended(pid)
                     self.mode.stopping = True
-            self._show_progress()
+            while waiting:
+                for connection in wait(list(waiting), _PROGRESS_EVERY):
+                    outcome, failure = self._reply(connection, waiting.pop(connection))
+                    if outcome is not None:
+                        self.mode.absorb(outcome)
+                    if failure is not None:
+                        error = error or failure
+                        self.mode.stopping = True
+                self._show_progress()
+        except BaseException:
+            self.mode.stopping = True  # the others finish what is in flight, no more
+            raise
         left = len(todo) - min(self.cursor.value, len(todo))  # never started: still pending
         self.mode.outcome.not_tried += left
         self.mode.report_progress(left)
@@ -143,6 +173,9 @@ class SendingProcesses:
             connection.close()
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+        with contextlib.suppress(FileNotFoundError):
+            self.lock.path.unlink()
+        self.lock.close()
         if error is not None:
             raise error
 
@@ -154,7 +187,7 @@ class SendingProcesses:
         return outcome, (_rebuilt(failure) if failure is not None else None)
 
     def _show_progress(self) -> None:
-        done = self.done.value
+        done = self.done.value  # read without the lock: an 8-byte word is read whole
         if done > self.shown:
             self.mode.report_progress(done - self.shown)
             self.shown = done
@@ -190,7 +223,7 @@ class SendingProcesses:
             os._exit(code)
 
     def _next_item(self) -> Any:
-        with self.cursor.get_lock():
+        with self.lock:
             at = self.cursor.value
             if self.mode.stopping or at >= len(self.todo):
                 return None
@@ -198,7 +231,7 @@ class SendingProcesses:
         return self.todo[at]
 
     def _count(self, count: int) -> None:
-        with self.done.get_lock():
+        with self.lock:
             self.done.value += count
 
 
