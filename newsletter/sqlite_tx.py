@@ -57,29 +57,6 @@ def use_wal(db: sqlite3.Connection, timeout: float) -> None:
             time.sleep(0.01)
 
 
-class ProcessWriters:
-    """One writer at a time among processes that share a database (an SMTP run's sending
-    processes): a ProcessLock on the database's folder around each write transaction.
-    SQLite would serialise them too, but its busy handler sleeps a millisecond or more each
-    time it finds the lock taken; a flock waiter is woken the moment it is free. Off until
-    `share`."""
-
-    def __init__(self, folder: Path) -> None:
-        self.lock = ProcessLock(folder)
-        self.shared = False
-
-    def share(self) -> None:
-        self.shared = True
-
-    @contextmanager
-    def one_at_a_time(self) -> Iterator[None]:
-        if not self.shared:
-            yield
-            return
-        with self.lock:
-            yield
-
-
 class ProcessLock:
     """`with lock:`: one holder at a time among the threads and the processes of a run (an
     SMTP run's sending processes): a thread lock, then an exclusive flock on `path`, a folder

@@ -22,13 +22,14 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from .. import clock
 from ..errors import OutputError, display_path
 from ..output import no_room, output_error, private_folder
-from ..sqlite_tx import ProcessWriters, immediate, use_wal
+from ..sqlite_tx import ProcessLock, immediate, use_wal
 from .group_commit import GroupCommit
 from .ledger_smtp import Entry, SmtpRows
 
@@ -119,7 +120,9 @@ class Ledger(SmtpRows):
                         os.chmod(path, 0o600)  # written by an older version, 0644
         except OSError as exc:
             raise output_error(exc, self.path) from None
-        self.writers = ProcessWriters(folder)
+        # One writer at a time when the SMTP run's sending processes share the ledger: a
+        # flock is woken the moment it is free, where SQLite's busy handler sleeps 1 ms+.
+        self.writers: AbstractContextManager[Any] = contextlib.nullcontext()
         try:
             self.db = self._connect()
             use_wal(self.db, 30)
@@ -156,20 +159,18 @@ class Ledger(SmtpRows):
         a fork (a process's connections share lock state that SQLite keeps in memory), so
         this one is closed before and opened again after, and each sending process opens its
         own (`in_forked_process`). From then on each write, in any of them, waits for the
-        others' (ProcessWriters)."""
+        others' (a ProcessLock on the folder)."""
         self.flush()
         self.db.close()
         try:
             yield
         finally:
-            self.writers.share()
+            self.writers = ProcessLock(self.folder)
             self.db = self._reconnect()
 
     def in_forked_process(self) -> None:
         """In a sending process, just forked (inside `forking`): a connection of its own."""
-        self._held, self._held_lock = [], threading.Lock()
-        self._sending = GroupCommit(self._commit_sending)
-        self.writers.share()
+        self.writers = ProcessLock(self.folder)
         self.db = self._reconnect()
 
     def _reconnect(self) -> sqlite3.Connection:
@@ -297,7 +298,7 @@ class Ledger(SmtpRows):
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One write transaction, which also writes the held 'sent' marks."""
-        with self.lock, self.writers.one_at_a_time():
+        with self.lock, self.writers:
             held = self._take_held()
             try:
                 with immediate(self.db):

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import clock
 from ..errors import OutputError
-from ..sqlite_tx import ProcessWriters, immediate
+from ..sqlite_tx import immediate
 from .group_commit import GroupCommit
 
 # This message's 'sending' (key ?1, at ?2) and the previous one's 'sent' (a held mark: its
@@ -67,7 +67,7 @@ class SmtpRows:
     lock: threading.RLock
     folder: Path
     path: Path
-    writers: ProcessWriters
+    writers: AbstractContextManager[Any]  # a ProcessLock once processes share it
     _held: list[tuple[str, str]]  # (reply, key): 'sent' marks the next commit writes
     _held_lock: threading.Lock
     _sending: GroupCommit[tuple[str, str]]
@@ -102,7 +102,7 @@ class SmtpRows:
     def _commit_sending(self, marks: list[tuple[str, str]]) -> None:
         """These 'sending' marks and the held 'sent' ones, in one transaction: most often one
         of each, in one statement, which is a transaction of its own (autocommit)."""
-        with self.lock, self.writers.one_at_a_time():
+        with self.lock, self.writers:
             held = self._take_held()
             try:
                 if len(marks) == 1 and len(held) <= 1:

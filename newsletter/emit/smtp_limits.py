@@ -76,11 +76,12 @@ class Pace:
 
     def __init__(self, per_minute: int, *, shared: ProcessLock | None = None) -> None:
         self.interval = 60.0 / per_minute
-        self._next = _Number("d", time.monotonic(), shared)
+        self._next = multiprocessing.RawValue("d", time.monotonic())  # shared if it forks
+        self._lock: Any = shared or threading.Lock()
 
     def wait(self, stopping: Callable[[], bool]) -> bool:
         """Wait for this connection's next slot; False if the run is stopping."""
-        with self._next.lock:
+        with self._lock:
             slot = max(time.monotonic(), self._next.value)  # monotonic: one clock per machine
             self._next.value = slot + self.interval
         return pause(slot - time.monotonic(), stopping)
@@ -96,15 +97,12 @@ class DailyLimit:
         self.per_day = per_day
         self.ledger = ledger
         used, _ = ledger.sent_since(_window_start())
-        self._used = _Number("q", used, shared)
-
-    @property
-    def used(self) -> int:
-        return self._used.value
+        self._used = multiprocessing.RawValue("q", used)  # shared if it forks
+        self._lock: Any = shared or threading.Lock()
 
     def take(self) -> bool:
         """Reserve one message of today's allowance; False once it is used up."""
-        with self._used.lock:
+        with self._lock:
             if self._used.value >= self.per_day:
                 return False
             self._used.value += 1
@@ -112,7 +110,7 @@ class DailyLimit:
 
     def give_back(self) -> None:
         """A reserved message that never reached DATA (refused or retried before it)."""
-        with self._used.lock:
+        with self._lock:
             self._used.value -= 1
 
     def resume_at(self) -> dt.datetime:
@@ -124,24 +122,3 @@ class DailyLimit:
 def _window_start() -> str:
     return (clock.now() - DAY).isoformat(timespec="seconds")
 
-
-class _Number:
-    """A number and its lock: a thread lock, or, with `shared` (the connections are in
-    several processes), in shared memory under that ProcessLock. Made before they fork."""
-
-    def __init__(self, kind: str, value: float, shared: ProcessLock | None) -> None:
-        self._shared: Any = (multiprocessing.get_context("fork").RawValue(kind, value)
-                             if shared is not None else None)
-        self._value = value
-        self.lock: Any = shared if shared is not None else threading.Lock()
-
-    @property
-    def value(self) -> Any:
-        return self._shared.value if self._shared is not None else self._value
-
-    @value.setter
-    def value(self, value: Any) -> None:
-        if self._shared is not None:
-            self._shared.value = value
-        else:
-            self._value = value

@@ -6,7 +6,7 @@ Each sending process is forked once, at the run's first subscribers, and keeps i
 the connections for the whole run. Every batch (emit's chunk of the list) is given to all of
 them, and each takes the next subscriber from a counter they share, so a slow connection
 takes fewer. Each writes the ledger through a connection of its own, one writer at a time
-(sqlite_tx.ProcessWriters), and its 'sent' marks are on disk before it reports the batch
+(a sqlite_tx.ProcessLock), and its 'sent' marks are on disk before it reports the batch
 done. smtp.per_minute, smtp.per_day, the stop flag, the batch's counter and the progress
 count live in shared memory made before the fork, under a flock (sqlite_tx.ProcessLock), which the
 kernel lets go of if a process dies holding it. The ledger's SQLite connection does not cross
@@ -89,9 +89,8 @@ class SendingProcesses:
     def __init__(self, mode: Sender, sessions: Sequence[Any], count: int,
                  lock: ProcessLock) -> None:
         self.mode, self.lock = mode, lock
-        fork = multiprocessing.get_context("fork")
-        self.cursor = fork.RawValue("q", 0)  # the batch's next subscriber (under lock)
-        self.done = fork.RawValue("q", 0)    # messages handled, for the progress bar
+        self.cursor = multiprocessing.RawValue("q", 0)  # the batch's next subscriber (under lock)
+        self.done = multiprocessing.RawValue("q", 0)    # messages handled, for the progress bar
         self.shown = 0
         self.todo: list[Any] = []
         self.children: list[tuple[int, Connection]] = []
@@ -101,7 +100,7 @@ class SendingProcesses:
         try:
             with mode.ledger.forking():
                 for n in range(count):
-                    ours, theirs = fork.Pipe()
+                    ours, theirs = multiprocessing.Pipe()
                     try:
                         pid = os.fork()
                     except OSError as error:
