@@ -153,8 +153,8 @@ def emit_rendered(project: Project, rendered: RenderedIssue, name: str, *, mode:
         if report.uncertain:
             report.notes.append(
                 f"{report.uncertain} subscriber(s) got no {mode} draft: an SMTP message to them "
-                "may have arrived (its reply was lost). `emit --mode smtp --resend-uncertain` "
-                "sends it again, with the same Message-ID; --force makes them a draft anyway.")
+                "may have arrived (its reply was lost). `--mode smtp --resend-uncertain` sends "
+                "it again, with the same Message-ID; --force makes them a draft anyway.")
         report.emitted = writer.emitted
         report.outcome = writer.outcome
         if mover is not None:
