@@ -409,6 +409,16 @@ def test_an_export_is_a_list_emit_can_read_with_the_preference(project):
         ("ann@example.com", True), ("bob@example.org", False)]
 
 
+# Ann's requests as `subscribers show` lists them: by Date, whatever order they were read in.
+ANN_HISTORY = [
+    "  2026-11-02T09:00:00+00:00  subscribe    'Subscribe to the Mindshape newsletter'  "
+    "<ann-2@icloud.example>",
+    "  2026-11-05T09:00:00+00:00  switch       'Switch my email version'  "
+    "<ann-s5@icloud.example>  -> discreet",
+    "  2026-11-07T09:00:00+00:00  switch       'Switch my email version'  "
+    "<ann-s7@icloud.example>  -> usual version"]
+
+
 def test_show_says_the_preference_and_which_request_set_it(project):
     import_mbox(project, [mail.iphone_plain(day=2), mail.switch(day=5), mail.switch(day=7)])
     shown = project.run("subscribers", "show", "ann@example.com")
@@ -416,13 +426,7 @@ def test_show_says_the_preference_and_which_request_set_it(project):
     lines = shown.stdout.splitlines()
     assert lines[3] == ("discreet: no (the usual sender name and subject) since "
                         "2026-11-07T09:00:00+00:00 (switch, Message-ID <ann-s7@icloud.example>)")
-    assert lines[-3:] == [
-        "  2026-11-02T09:00:00+00:00  subscribe    'Subscribe to the Mindshape newsletter'  "
-        "<ann-2@icloud.example>",
-        "  2026-11-05T09:00:00+00:00  switch       'Switch my email version'  "
-        "<ann-s5@icloud.example>  -> discreet",
-        "  2026-11-07T09:00:00+00:00  switch       'Switch my email version'  "
-        "<ann-s7@icloud.example>  -> usual version"]
+    assert lines[-3:] == ANN_HISTORY
     import_mbox(project, [mail.discreet_subscribe("kim@example.com", "Kim", day=3)])
     kim = project.run("subscribers", "show", "kim@example.com").stdout.splitlines()
     assert kim[3] == ("discreet: yes (a neutral sender name and subject) since "
@@ -437,13 +441,7 @@ def test_show_lists_the_requests_by_date_so_the_markers_read_in_order(project):
     import_mbox(project, [mail.iphone_plain(day=2), mail.switch(day=7)])
     import_mbox(project, [mail.switch(day=5)])
     lines = project.run("subscribers", "show", "ann@example.com").stdout.splitlines()
-    assert lines[-3:] == [
-        "  2026-11-02T09:00:00+00:00  subscribe    'Subscribe to the Mindshape newsletter'  "
-        "<ann-2@icloud.example>",
-        "  2026-11-05T09:00:00+00:00  switch       'Switch my email version'  "
-        "<ann-s5@icloud.example>  -> discreet",
-        "  2026-11-07T09:00:00+00:00  switch       'Switch my email version'  "
-        "<ann-s7@icloud.example>  -> usual version"]
+    assert lines[-3:] == ANN_HISTORY
     assert discreet(project) == {"ann@example.com": "no"}
 
 

@@ -65,15 +65,24 @@ def test_a_discreet_version_nobody_got_may_change(sample_project):
     assert "issue-discreet" in ledger_meta(sample_project)
 
 
-def test_the_refusal_counts_only_those_who_got_the_discreet_version(sample_project):
-    assert emit(sample_project, MAX_AND_KIM).exit_code == 0
-    set_discreet(sample_project, "subject", '"Pages · {{ issue.number }}"')
-    result = emit(sample_project, EVERYONE)
+CHANGED = ["Error: the issue's discreet version changed since it was emitted to 1 "
+           "subscriber(s) (hint: undo the change, or run with --force to emit the new "
+           "version to everyone)"]
+
+
+def assert_change_refused(project, key: str, value: str) -> None:
+    """max (usual) and kim (discreet) have the issue; after discreet.KEY changes, emitting to
+    everyone is refused, counting kim alone, and no draft is written."""
+    assert emit(project, MAX_AND_KIM).exit_code == 0
+    set_discreet(project, key, value)
+    result = emit(project, EVERYONE)
     assert result.exit_code == 1
-    assert result.errors == [
-        "Error: the issue's discreet version changed since it was emitted to 1 subscriber(s) "
-        "(hint: undo the change, or run with --force to emit the new version to everyone)"]
-    assert sorted(drafts(sample_project)) == ["kim@example.org", "max@example.org"]
+    assert result.errors == CHANGED
+    assert sorted(drafts(project)) == ["kim@example.org", "max@example.org"]
+
+
+def test_the_refusal_counts_only_those_who_got_the_discreet_version(sample_project):
+    assert_change_refused(sample_project, "subject", '"Pages · {{ issue.number }}"')
 
 
 def test_a_changed_discreet_version_is_refused_for_a_list_without_those_who_got_it(
@@ -86,14 +95,7 @@ def test_a_changed_discreet_version_is_refused_for_a_list_without_those_who_got_
 
 
 def test_a_changed_discreet_sender_name_is_refused_between_runs(sample_project):
-    assert emit(sample_project, MAX_AND_KIM).exit_code == 0
-    set_discreet(sample_project, "sender_name", "QQ Notes")
-    result = emit(sample_project, EVERYONE)
-    assert result.exit_code == 1
-    assert result.errors == [
-        "Error: the issue's discreet version changed since it was emitted to 1 subscriber(s) "
-        "(hint: undo the change, or run with --force to emit the new version to everyone)"]
-    assert sorted(drafts(sample_project)) == ["kim@example.org", "max@example.org"]
+    assert_change_refused(sample_project, "sender_name", "QQ Notes")
     set_discreet(sample_project, "sender_name", "MS Notes")  # undone: the rest get it
     again = emit(sample_project, EVERYONE)
     assert again.exit_code == 0, again.stderr
@@ -103,9 +105,7 @@ def test_a_changed_discreet_sender_name_is_refused_between_runs(sample_project):
 
 
 def test_force_gives_everyone_listed_the_new_discreet_version(sample_project):
-    assert emit(sample_project, MAX_AND_KIM).exit_code == 0
-    set_discreet(sample_project, "sender_name", "QQ Notes")
-    assert emit(sample_project, EVERYONE).exit_code == 1
+    assert_change_refused(sample_project, "sender_name", "QQ Notes")
     forced = emit(sample_project, EVERYONE, "--force")
     assert forced.exit_code == 0, forced.stderr
     shown = drafts(sample_project)
